@@ -1,0 +1,242 @@
+"""Phase 4, route and handle: the 12345 hotline and the four-level ladder (微心愿"四级分办").
+
+Levels: in-service party members do what they can (在职党员尽力办) → grassroots organisations
+(property company, owners' committee, community committee; 基层组织有效办) → linked co-building
+units (联点单位精准办) → city departments (有诉必应马上办). Each handler is a pool with a daily
+capacity; the oldest cases are taken first; an attempt costs money, may fail, and a case that
+overstays its level's deadline — or cannot be paid for — climbs to the next level.
+"""
+
+import numpy as np
+
+from sim.grievances import AT_HOTLINE, NEVER, State
+from sim.parameters import CATEGORIES, LEVELS
+from sim.phases import CAT, close
+
+PARTY, GRASSROOTS, CO_BUILDING, DEPARTMENTS = range(4)
+LADDERS = {4: (0, 1, 2, 3), 3: (1, 2, 3), 2: (1, 3), 1: (3,)}  # levels in use, by ladder_levels
+COMPANY_CASES = (CAT["property"], CAT["sanitation"])  # what a property company or
+# self-managing owners' committee takes
+LINKAGE_CASES = (CAT["property"], CAT["dispute"])  # cross-party cases for the joint meeting
+
+
+class Ladder:
+    """Handler pools, their daily capacities, success and costs; the day's handling."""
+
+    def __init__(self, model):
+        self.model = model
+        m, b = model.p["mechanisms"], model.p["behaviour"]
+        self.enabled = LADDERS[m["ladder_levels"]]
+        self.next_level = np.array([min([x for x in self.enabled if x > lv], default=lv)
+                                    for lv in range(4)], dtype=np.int8)
+        first = lambda lowest: min(x for x in self.enabled if x >= lowest) if any(  # noqa: E731
+            x >= lowest for x in self.enabled) else self.enabled[-1]
+        self.entry = np.array([first(PARTY if c == "micro_wish" else GRASSROOTS)
+                               for c in CATEGORIES], dtype=np.int8)
+        self.deadline = np.array([m["level_deadline_days"][lv] for lv in LEVELS])
+        self.success = np.array([[b["success"][lv][c] for c in CATEGORIES] for lv in LEVELS])
+        self.cost = np.array([[b["cost"][lv][c] for c in CATEGORIES] for lv in LEVELS], float)
+        self.build_pools()
+        n_cmp = len(model.compounds)
+        self.company_attempts, self.company_resolved = np.zeros(n_cmp), np.zeros(n_cmp)
+        kinds = model.compounds["kind"].to_numpy()
+        self.cost_multiplier = np.where((kinds == "old") & ~model.compound_has_company,
+                                        b["old_cost_multiplier"], 1.0)
+        self.deliberation = model.measure("deliberation")
+        self.refresh_success()
+
+    def build_pools(self) -> None:
+        """Capacity (cases a day at full scale) of every handler, read from the agents."""
+        model, m = self.model, self.model.p["mechanisms"]
+        n, k = model.n_communities, len(model.compounds)
+        self.offset = dict(party=0, committee=n, company=2 * n, owners=2 * n + k,
+                           co_building=2 * n + 2 * k, departments=3 * n + 2 * k,
+                           hotline=3 * n + 2 * k + 1)
+        base, extra = np.zeros(3 * n + 2 * k + 2), np.zeros(3 * n + 2 * k + 2)
+        base[:n] = m["party_member_capacity"] * model.communities["population"].to_numpy()
+        for c in model.committees:
+            base[n + c.community], extra[n + c.community] = c.capacity(
+                m["staff_capacity"], m["purchased_capacity_share"])
+        for c in model.companies:
+            base[self.offset["company"] + c.compound] = c.capacity(m["property_company_capacity"])
+        for c in model.owners_committees:
+            base[self.offset["owners"] + c.compound] = c.capacity(m["owners_committee_capacity"])
+        for u in model.liaison_units:
+            base[self.offset["co_building"] + u.community] = u.daily_capacity
+        base[self.offset["departments"]] = model.department.daily_capacity
+        base[self.offset["hotline"]] = model.hotline.daily_capacity
+        self.base, self.extra = base * model.scale, extra * model.scale
+
+    def refresh_success(self) -> None:
+        """Red property and the black list change what a company's attempt achieves."""
+        b = self.model.p["behaviour"]
+        self.company_bonus = np.zeros(len(self.model.compounds))
+        for c in self.model.companies:
+            self.company_bonus[c.compound] = c.success_bonus(b["red_property_bonus"],
+                                                              b["blacklist_pressure"])
+
+    # ---- the day ------------------------------------------------------------------------------
+    def route_and_handle(self) -> None:
+        rng = self.model.streams["handle"]
+        self.cap_base = stochastic_round(self.base, rng)
+        self.cap_all = self.cap_base + stochastic_round(self.extra, rng)
+        self.escalate_overdue()
+        self.answer_hotline()
+        for level in reversed(self.enabled):  # top first: today's escalations wait a day
+            self.handle(level)
+
+    def waiting(self, level: int) -> np.ndarray:
+        g = self.model.grievances
+        ids = g.open_ids
+        return ids[(g.state[ids] == State.OPEN) & (g.level[ids] == level) & ~g.in_linkage[ids]]
+
+    def escalate_overdue(self) -> None:
+        g, day = self.model.grievances, self.model.day
+        for level in self.enabled[:-1]:
+            ids = self.waiting(level)
+            self.escalate(ids[day - g.day_level[ids] >= self.deadline[level]])
+
+    def escalate(self, ids: np.ndarray) -> None:
+        """Up one level of the ladder (the top level keeps its cases)."""
+        g = self.model.grievances
+        new = self.next_level[g.level[ids]]
+        moved = new != g.level[ids]
+        ids, new = ids[moved], new[moved]
+        g.level[ids], g.day_level[ids], g.in_linkage[ids] = new, self.model.day, False
+        g.max_level[ids] = np.maximum(g.max_level[ids], new)
+        for level in (GRASSROOTS, CO_BUILDING, DEPARTMENTS):
+            self.model.counts.add(f"new_escalated_{LEVELS[level]}", g.community[ids[new == level]])
+
+    def respond(self, ids: np.ndarray) -> None:
+        """First contact (响应): in time unless its deadline already passed."""
+        g = self.model.grievances
+        first = ids[g.day_responded[ids] == NEVER]
+        g.day_responded[first] = self.model.day
+        self.model.counts.add("new_responded_in_time", g.community[first[~g.response_missed[first]]])
+
+    def answer_hotline(self) -> None:
+        """12345 answers what it can today, settles some contacts itself, transfers the rest."""
+        model, g = self.model, self.model.grievances
+        queued = self.waiting(AT_HOTLINE)
+        pool = np.full(len(queued), self.offset["hotline"])
+        taken, _ = self.allocate(queued, pool)
+        ids = queued[taken]
+        self.respond(ids)
+        direct = (model.streams["handle"].random(len(ids))
+                  < np.array([model.p["behaviour"]["hotline_direct"][c] for c in CATEGORIES])[g.category[ids]])
+        self.resolve(ids[direct])
+        model.counts.add("new_hotline_direct", g.community[ids[direct]])
+        moved = ids[~direct]
+        g.level[moved] = self.entry[g.category[moved]]
+        g.max_level[moved] = np.maximum(g.max_level[moved], g.level[moved])
+        g.day_level[moved] = model.day
+        model.counts.add("new_hotline_transferred", g.community[moved])
+
+    def handle(self, level: int) -> None:
+        """Handlers at one level take today's cases up to capacity and try to resolve them."""
+        model, g = self.model, self.model.grievances
+        waiting = self.waiting(level)
+        pool = self.pool_of(waiting, level)
+        taken, purchased = self.allocate(waiting, pool)
+        ids, pool, purchased = waiting[taken], pool[taken], purchased[taken]
+        self.respond(ids)
+        paid = model.ledger.charge(g.community[ids].astype(np.int64), self.cost_of(ids, level, pool, purchased))
+        self.escalate(ids[~paid])  # no money: the problem climbs
+        ids, pool = ids[paid], pool[paid]
+        ok = model.streams["handle"].random(len(ids)) < self.success_of(ids, level, pool)
+        self.resolve(ids[ok])
+        self.book_companies(ids, pool, ok)
+        failed = ids[~ok]
+        if level == GRASSROOTS and model.linkages:
+            cross = np.isin(g.category[failed], LINKAGE_CASES) & model.compound_linked[g.compound[failed]]
+            g.in_linkage[failed[cross]] = True
+
+    def resolve(self, ids: np.ndarray) -> None:
+        close(self.model, ids, State.RESOLVED)
+        self.model.counts.add("new_resolved", self.model.grievances.community[ids])
+
+    def hold_joint_meetings(self) -> None:
+        """Weekly four-party joint meeting (联席会, scheduled event): settles the cross-party cases
+        brought to it; the rest climb the ladder."""
+        model, g = self.model, self.model.grievances
+        ids = g.open_ids
+        queued = ids[(g.state[ids] == State.OPEN) & g.in_linkage[ids]]
+        ok = model.streams["linkage"].random(len(queued)) < model.p["mechanisms"]["linkage_success"]
+        self.resolve(queued[ok])
+        model.counts.add("new_linkage_settled", g.community[queued[ok]])
+        self.escalate(queued[~ok])
+        settled = np.bincount(g.compound[queued[ok]], minlength=len(model.compounds))
+        for linkage in model.linkages:
+            linkage.meetings += 1
+            linkage.settled += int(settled[linkage.compound])
+
+    # ---- helpers --------------------------------------------------------------------------------
+    def allocate(self, ids: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Within each pool, oldest reported first (ties at random), up to today's capacity.
+        Returns (taken, taken beyond own capacity — i.e. by purchased services)."""
+        g = self.model.grievances
+        noise = self.model.streams["handle"].random(len(ids))
+        order = np.lexsort((noise, g.day_reported[ids], pool))
+        ps = pool[order]
+        rank = np.arange(len(ps)) - np.searchsorted(ps, ps, side="left")
+        taken, purchased = np.empty(len(ids), bool), np.empty(len(ids), bool)
+        taken[order] = rank < self.cap_all[ps]
+        purchased[order] = rank >= self.cap_base[ps]
+        return taken, purchased & taken
+
+    def pool_of(self, ids: np.ndarray, level: int) -> np.ndarray:
+        """The handler of each case at a level."""
+        model, g, o = self.model, self.model.grievances, self.offset
+        community, compound = g.community[ids].astype(np.int64), g.compound[ids].astype(np.int64)
+        if level == PARTY:
+            return o["party"] + community
+        if level == CO_BUILDING:
+            return o["co_building"] + community
+        if level == DEPARTMENTS:
+            return np.full(len(ids), o["departments"])
+        own = np.isin(g.category[ids], COMPANY_CASES)
+        company = own & model.compound_has_company[compound]
+        owners = own & ~company & model.compound_has_committee[compound]
+        return np.select([company, owners], [o["company"] + compound, o["owners"] + compound],
+                         o["committee"] + community)
+
+    def is_community(self, pool: np.ndarray) -> np.ndarray:
+        """Pools paid from the community's fund: party members' materials and the committee."""
+        return pool < self.offset["company"]
+
+    def cost_of(self, ids, level, pool, purchased) -> np.ndarray:
+        g, b = self.model.grievances, self.model.p["behaviour"]
+        cost = self.cost[level][g.category[ids]] * self.cost_multiplier[g.compound[ids]]
+        cost = cost + purchased * b["purchased_service_cost"]
+        return np.where(self.is_community(pool), cost, 0.0)
+
+    def success_of(self, ids, level, pool) -> np.ndarray:
+        model, g, b, o = self.model, self.model.grievances, self.model.p["behaviour"], self.offset
+        cat, community = g.category[ids], g.community[ids]
+        p = self.success[level][cat].copy()
+        if level in (PARTY, GRASSROOTS):  # neighbours who know each other settle disputes
+            p += ((cat == CAT["dispute"]) * b["mediation_familiarity"]
+                  * (model.familiarity[community] - 0.5))
+        if level == GRASSROOTS:
+            committee = (pool >= o["committee"]) & (pool < o["company"])
+            deliberated = np.isin(cat, (CAT["dispute"], CAT["infrastructure"])) & self.deliberation[community]
+            p += committee * deliberated * b["deliberation_bonus"]
+            company = (pool >= o["company"]) & (pool < o["owners"])
+            p += company * self.company_bonus[g.compound[ids]]
+            owners = (pool >= o["owners"]) & (pool < o["co_building"])
+            p = np.where(owners, b["self_management_success"], p)
+        return np.clip(p, 0.0, 1.0)
+
+    def book_companies(self, ids, pool, ok) -> None:
+        """Keep each company's record for the quarterly rating."""
+        o, n = self.offset, len(self.model.compounds)
+        company = (pool >= o["company"]) & (pool < o["owners"])
+        compound = self.model.grievances.compound[ids[company]]
+        self.company_attempts += np.bincount(compound, minlength=n)
+        self.company_resolved += np.bincount(compound[ok[company]], minlength=n)
+
+
+def stochastic_round(x: np.ndarray, rng) -> np.ndarray:
+    """Whole cases a day with the right mean: floor plus one with the fraction's probability."""
+    whole = np.floor(x)
+    return (whole + (rng.random(len(x)) < x - whole)).astype(np.int64)

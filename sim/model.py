@@ -1,0 +1,274 @@
+"""GovernanceModel: one simulated city (Xining by default), one run, from a scenario."""
+
+import zlib
+from functools import lru_cache
+
+import mesa
+import numpy as np
+import pandas as pd
+from mesa.discrete_space import Network
+from mesa.time import Schedule
+
+from sim import city, phases
+from sim.agents import (
+    CommunityCommittee, Department, FourPartyLinkage, GridWorker, Hotline, LiaisonUnit,
+    OwnersCommittee, PartyBranch, PropertyCompany,
+)
+from sim.errors import InputError
+from sim.grievances import Grievances
+from sim.ladder import Ladder
+from sim.metrics import STOCKS, DayCounts
+from sim.parameters import CATEGORIES, CLASSES, COMPOUND_KINDS, SCHEMA
+from sim.residents import Residents
+from sim.scenario import Scenario, load
+from sim import funding, outputs
+
+STREAMS = ("residents", "arise", "voice", "discover", "handle", "linkage", "visit")
+
+
+class GovernanceModel(mesa.Model):
+    """A city's community governance, day by day (DESIGN §5).
+
+    Keyword arguments: `scenario` (a name, a path or a loaded `Scenario`), `scale`, `days`,
+    `rng` (the run's seed; defaults to the scenario's), and any parameter of the scenario as
+    `key=value` (when the key names one parameter) or `section__key=value`.
+    """
+
+    def __init__(self, *, scenario: str | Scenario | None = None, scale: float | None = None,
+                 days: int | None = None, rng: int | None = None, **overrides):
+        scenario = scenario if isinstance(scenario, Scenario) else load(scenario)
+        flat = {"scale": scale, "days": days, "seed": None if rng is None else seed_of(rng)}
+        overrides |= {k: v for k, v in flat.items() if v is not None}
+        if overrides:
+            scenario = scenario.with_overrides(nest(overrides), origin="model arguments")
+        self.policy = scenario  # our scenario; Mesa's own `self.scenario` is left alone
+        self.p = scenario.params
+        self.seed = int(self.p["run"]["seed"])
+        super().__init__(rng=self.seed)
+        self.scale = float(self.p["run"]["scale"])
+        self.days = int(self.p["run"]["days"])
+        self.streams = {name: stream(self.seed, name) for name in STREAMS}
+        self.build_city()
+        self.build_institutions()
+        self.grievances = Grievances(capacity=max(1024, int(len(self.residents) * 0.02)))
+        self.ladder = Ladder(self)
+        self.building_start = np.cumsum(self.building_residents) - self.building_residents
+        self.discovery_rate = phases.discovery_rates(self)
+        self.neighbourhood, self.neighbourhood_residents = phases.neighbourhood(self)
+        self.building_sums = {}
+        self.counts = DayCounts(self.n_communities)
+        self.totals = DayCounts(self.n_communities)
+        self.ledger = phases.Ledger(self)
+        self.datacollector = outputs.collector(self)
+        self.schedule_events()
+
+    # ---- the day (DESIGN §5) ------------------------------------------------------------------
+    @property
+    def day(self) -> int:
+        """Today, from 0 (step k runs at time k); an event between two days counts to the next."""
+        return int(np.ceil(self.time)) - 1
+
+    def step(self) -> None:
+        """One day: the eight phases, in order."""
+        new = phases.arise(self)  # 1. new grievances per resident and category
+        phases.voice(self, new)  # 2. voiced by a channel, or kept silent
+        phases.discover(self)  # 3. patrols find silent grievances
+        self.ladder.route_and_handle()  # 4. the four-level ladder
+        closed = phases.close_and_visit(self)  # 5. give-ups, return visits
+        phases.evaluate(self, closed)  # 6. expectation-disconfirmation, trust
+        phases.influence(self)  # 7. neighbours' satisfaction and trust
+        phases.account(self)  # 8. counts, money, data collection
+        if self.steps >= self.days:
+            self.running = False
+
+    def run(self) -> "GovernanceModel":
+        """Run every day of the scenario."""
+        while self.running:
+            self.step()
+        return self
+
+    # ---- scheduled events (Mesa event scheduling; at the end of a day) --------------------------
+    def schedule_events(self) -> None:
+        m = self.p["mechanisms"]
+        self.schedule_recurring(self.ledger.open_year, Schedule(interval=365, start=365.5))
+        if self.linkages:
+            self.schedule_recurring(self.ladder.hold_joint_meetings,
+                                    Schedule(interval=m["linkage_meeting_days"],
+                                             start=m["linkage_meeting_days"] + 0.5))
+        if self.companies:
+            self.schedule_recurring(self.rate_property_companies,
+                                    Schedule(interval=m["rating_interval_days"],
+                                             start=m["rating_interval_days"] + 0.5))
+
+    def rate_property_companies(self) -> None:
+        """Quarterly red/black list (红黑榜): the worst `blacklist_share` go on the black list."""
+        ladder = self.ladder
+        attempts, resolved = ladder.company_attempts, ladder.company_resolved
+        record = np.where(attempts > 0, resolved / np.maximum(attempts, 1), 1.0)
+        threshold = float(np.quantile([record[c.compound] for c in self.companies],
+                                      self.p["mechanisms"]["blacklist_share"]))
+        for company in self.companies:
+            company.rate(record[company.compound], threshold)
+        attempts[:], resolved[:] = 0, 0
+        ladder.refresh_success()
+
+    # ---- building the city ------------------------------------------------------------------
+    def build_city(self) -> None:
+        c = self.p["city"]
+        communities, compounds = city_tables(c["source"], c["city_seed"], c["population"],
+                                             c["residents_per_compound"], c["owners_committee_share"])
+        self.communities, self.compounds = communities, compounds
+        self.n_communities = len(communities)
+        self.classes = classify(communities, self.p["classification"])
+        self.class_labels = [k for k in (*CLASSES, "none") if np.any(self.classes == k)]
+        self.class_index = np.array([self.class_labels.index(k) for k in self.classes])
+        rng = self.streams["residents"]
+        self.buildings, graph = city.build_buildings(compounds, np.random.default_rng(c["city_seed"]),
+                                                     c["residents_per_building"], self.scale)
+        self.space = Network(graph, layout=None, random=self.random)
+        columns = city.sample_residents(self.buildings, communities, compounds, self.scale, rng,
+                                        c["party_member_share"])
+        self.residents = Residents(columns)
+        self.init_resident_state(rng)
+        self.compound_kind = compounds["kind"].map(COMPOUND_KINDS.index).to_numpy(np.int8)
+        self.building_residents = np.bincount(self.residents.building, minlength=len(self.buildings))
+        self.familiarity = 1.0 - communities["migrant_share"].to_numpy(float)
+        self.funds = funding.allocate(self.p["funding"], communities, self.classes,
+                                      self.policy.files[0] if self.policy.files else self.policy.name)
+
+    def init_resident_state(self, rng) -> None:
+        b, r = self.p["behaviour"], self.residents
+        n = len(r)
+        noise = lambda: rng.normal(0, 0.1, n)  # noqa: E731 — spread around each mean
+        r.satisfaction[:] = np.clip(b["initial_satisfaction"] + noise(), 0, 1)
+        r.expectation[:] = np.clip(b["initial_expectation"] + noise(), 0, 1)
+        r.trust[:] = np.clip(b["initial_trust"] - b["migrant_trust_gap"] * r.migrant + noise(), 0, 1)
+
+    def measure(self, name: str) -> np.ndarray:
+        """Per community: is this type measure enabled for its class?"""
+        enabled = {cls for cls in CLASSES if name in self.p["measures"][cls]}
+        return np.isin(self.classes, list(enabled))
+
+    def build_institutions(self) -> None:
+        """Mesa agents at buildings: committees, grid workers, branches, companies, committees,
+        linkages, co-building units; departments and the hotline at the city's first building."""
+        p, m = self.p, self.p["mechanisms"]
+        first_building = first_of(self.buildings["compound"].to_numpy(), len(self.compounds))
+        community_office = first_of(self.buildings["community"].to_numpy(), self.n_communities)
+        cell = lambda building: self.space[int(building)]  # noqa: E731
+        pop = self.communities["population"].to_numpy()
+        purchased = self.measure("purchased_services")
+        self.committees = [
+            CommunityCommittee(self, cell(community_office[i]), i,
+                               staff=max(1, round(pop[i] * m["staff_per_10k"] / 1e4)),
+                               fund=int(self.funds[i]), label=self.classes[i],
+                               purchased_services=bool(purchased[i]))
+            for i in range(self.n_communities)]
+        self.grid_workers = self.place_grid_workers(pop / p["city"]["household_size"], cell)
+        kinds = self.compounds["kind"].to_numpy()
+        comm = self.compounds["community"].to_numpy()
+        cpop = self.compounds["population"].to_numpy()
+        branch_rng = np.random.default_rng(p["city"]["city_seed"] + 1)
+        has_branch = branch_rng.random(len(self.compounds)) < p["city"]["party_branch_share"]
+        red = self.measure("red_property")
+        self_manage = self.measure("owners_committees")
+        has_company = self.compounds["has_property_company"].to_numpy()
+        # B measure: the party organisation helps old compounds set up owners' committees.
+        has_committee = self.compounds["has_owners_committee"].to_numpy() | (
+            self_manage[comm] & (kinds == "old"))
+        self.compound_has_company, self.compound_has_committee = has_company, has_committee
+        self.three_no = (kinds == "old") & ~has_company & ~has_committee
+        self.branches = [PartyBranch(self, cell(first_building[j]), comm[j], compound=j)
+                         for j in np.flatnonzero(has_branch)]
+        self.companies = [PropertyCompany(self, cell(first_building[j]), comm[j], compound=j,
+                                          residents=int(cpop[j]), red=bool(red[comm[j]]))
+                          for j in np.flatnonzero(has_company)]
+        self.owners_committees = [
+            OwnersCommittee(self, cell(first_building[j]), comm[j], compound=j,
+                            residents=int(cpop[j]), self_managing=not has_company[j])
+            for j in np.flatnonzero(has_committee)]
+        linked = has_branch & (has_company | has_committee) & m["four_party_linkage"]
+        self.compound_linked = linked
+        self.linkages = [FourPartyLinkage(self, cell(first_building[j]), comm[j], compound=j)
+                         for j in np.flatnonzero(linked)]
+        self.liaison_units = [LiaisonUnit(self, cell(community_office[i]), i,
+                                          capacity=m["co_building_capacity"])
+                              for i in range(self.n_communities)]
+        self.department = Department(self, cell(0), capacity=m["department_capacity"])
+        self.hotline = Hotline(self, cell(0), capacity=m["hotline_capacity"])
+
+    def place_grid_workers(self, households: np.ndarray, cell) -> list[GridWorker]:
+        """One worker a grid of `households_per_grid`; offices spread over the community."""
+        per_grid = self.p["mechanisms"]["households_per_grid"]
+        grids = np.maximum(1, np.ceil(households / per_grid)).astype(int)
+        building_comm = self.buildings["community"].to_numpy()
+        workers = []
+        for i in range(self.n_communities):
+            own = np.flatnonzero(building_comm == i)
+            workers += [GridWorker(self, cell(own[g % len(own)]), i, households=households[i] / grids[i])
+                        for g in range(grids[i])]
+        return workers
+
+    # ---- results ----------------------------------------------------------------------------
+    def summary(self) -> pd.DataFrame:
+        """One row per class and one for the city: the run's totals, rates and spread."""
+        return outputs.summary(self)
+
+
+def seed_of(rng) -> int:
+    """A seed from what Mesa's batch_run or a user passes as `rng`."""
+    if isinstance(rng, (int, np.integer)):
+        return int(rng)
+    if isinstance(rng, np.random.SeedSequence):
+        return int(rng.generate_state(1, np.uint64)[0] >> 1)
+    return int(np.random.default_rng(rng).integers(2**62))
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """A random stream per subsystem, keyed by its name: one policy's draws never shift another's."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+
+
+def nest(flat: dict) -> dict:
+    """`{"households_per_grid": 800, "funding__scheme": "by_class"}` → nested sections."""
+    out: dict = {}
+    for key, value in flat.items():
+        if "__" in key:
+            section, name = key.split("__", 1)
+        else:
+            sections = [s for s, params in SCHEMA.items() if key in params]
+            if len(sections) != 1:
+                where = "several sections" if sections else "no section"
+                raise InputError(f"model arguments: key \"{key}\": expected a parameter name found "
+                                 f"in exactly one section (it is in {where}; write section__key)")
+            section, name = sections[0], key
+        out.setdefault(section, {})[name] = value
+    return out
+
+
+def first_of(groups: np.ndarray, n: int) -> np.ndarray:
+    """Index of the first row of each group 0..n-1 (rows are sorted by group)."""
+    first = np.full(n, -1)
+    idx = np.arange(len(groups))[::-1]
+    first[groups[::-1]] = idx
+    return first
+
+
+def classify(communities: pd.DataFrame, rules: dict) -> np.ndarray:
+    if rules["scheme"] == "none":
+        return np.full(len(communities), "none")
+    return city.classify(communities, {k: v for k, v in rules.items() if k != "scheme"})
+
+
+@lru_cache(maxsize=8)
+def _city_tables(source, city_seed, population, per_compound, oc_share):
+    rng = np.random.default_rng(city_seed)
+    communities = (city.synthetic_xining(rng, total_population=population) if source == "synthetic"
+                   else city.load_communities_csv(source))
+    return communities, city.build_compounds(communities, rng, per_compound, oc_share)
+
+
+def city_tables(*key):
+    """Communities and compounds; cached, since every run of a batch shares its city."""
+    communities, compounds = _city_tables(*key)
+    return communities.copy(), compounds.copy()

@@ -1,0 +1,183 @@
+"""A run's results as tidy tables (DESIGN §7): daily by class, one row per class, one row per
+community; written as Parquet with a JSON manifest and a summary figure."""
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pandas as pd
+
+import sim
+from sim.grievances import State, UNREPORTED
+from sim.metrics import FLOWS, RATES, STOCKS, rate
+
+CITY = "city"
+
+
+def collector(model) -> mesa.DataCollector:
+    """Mesa's DataCollector: city-wide series as model reporters, by-class rows as a table."""
+    return mesa.DataCollector(
+        model_reporters={
+            "open_grievances": lambda m: len(m.grievances.open_ids),
+            "mean_satisfaction": lambda m: float(m.residents.satisfaction.mean()),
+            "mean_trust": lambda m: float(m.residents.trust.mean()),
+            **{name: (lambda m, n=name: cumulative_rate(m, n)) for name in RATES},
+        },
+        tables={"daily": ["day", "class", *FLOWS, *STOCKS, *RATES]},
+    )
+
+
+def cumulative_rate(model, name: str) -> float:
+    totals = {k: (model.totals[k] + model.counts[k]).sum() for k in FLOWS}
+    return float(rate(totals, name))
+
+
+def record_day(model) -> None:
+    """Add today's rows (one per class and one for the city) to the collector's daily table."""
+    flows = by_class(model, model.counts.values)
+    stocks = community_stocks(model)
+    residents = by_class(model, stocks["residents"])
+    for j, label in enumerate([*model.class_labels, CITY]):
+        row = {"day": model.day, "class": label}
+        row |= {name: float(flows[i, j]) for i, name in enumerate(FLOWS)}
+        row |= {"n_open": int(by_class(model, stocks["n_open"])[j]),
+                "n_open_reported": int(by_class(model, stocks["n_open_reported"])[j]),
+                "budget_left": float(by_class(model, model.ledger.balance / model.scale)[j])}
+        for name in ("satisfaction", "trust"):
+            row[f"mean_{name}"] = float(by_class(model, stocks[name])[j] / max(residents[j], 1))
+        row |= {name: float(rate(row, name)) for name in RATES}
+        model.datacollector.add_table_row("daily", row)
+
+
+def by_class(model, per_community: np.ndarray) -> np.ndarray:
+    """Sum over the communities of each class, then the city; last axis = classes + city."""
+    onehot = np.zeros((model.n_communities, len(model.class_labels) + 1))
+    onehot[np.arange(model.n_communities), model.class_index] = 1
+    onehot[:, -1] = 1
+    return per_community @ onehot
+
+
+def community_stocks(model) -> dict[str, np.ndarray]:
+    g, n = model.grievances, model.n_communities
+    open_ids = g.open_ids[g.state[g.open_ids] == State.OPEN]
+    reported = open_ids[g.level[open_ids] != UNREPORTED]
+    building_comm = model.buildings["community"].to_numpy()
+    out = {"n_open": np.bincount(g.community[open_ids], minlength=n),
+           "n_open_reported": np.bincount(g.community[reported], minlength=n),
+           "residents": np.bincount(building_comm, model.building_residents, minlength=n)}
+    for name in ("satisfaction", "trust"):
+        out[name] = np.bincount(building_comm, model.building_sums[name], minlength=n)
+    return out
+
+
+# ---- after the run --------------------------------------------------------------------------
+def daily(model) -> pd.DataFrame:
+    return model.datacollector.get_table_dataframe("daily")
+
+
+def communities(model) -> pd.DataFrame:
+    """One row per community: attributes, class, fund and the run's totals and rates."""
+    c = model.communities
+    stocks = community_stocks(model)
+    frame = pd.DataFrame({"community": np.arange(model.n_communities), "name": c["name"],
+                          "class": model.classes, "location": c["location"],
+                          "population": c["population"], "residents": stocks["residents"],
+                          "fund": model.funds})
+    totals = {("cum_" + k.removeprefix("new_")): model.totals[k] for k in FLOWS}
+    frame = frame.assign(**totals)
+    for name in RATES:
+        frame[name] = rate({k: model.totals[k] for k in FLOWS}, name)
+    frame["mean_satisfaction"] = stocks["satisfaction"] / np.maximum(stocks["residents"], 1)
+    frame["mean_trust"] = stocks["trust"] / np.maximum(stocks["residents"], 1)
+    frame["funds_allocated"] = model.ledger.allocated
+    frame["unspent"] = model.ledger.unspent_now()
+    return frame
+
+
+def summary(model) -> pd.DataFrame:
+    """One row per class and one for the city (DESIGN §7)."""
+    per = communities(model)
+    g = model.grievances.frame()
+    resolved = g[g.state == State.RESOLVED]
+    rows = []
+    for label in [*model.class_labels, CITY]:
+        mask = np.ones(len(per), bool) if label == CITY else (per["class"] == label).to_numpy()
+        part = per[mask]
+        row = {"class": label, "communities": int(mask.sum()),
+               "population": int(part["population"].sum()), "residents": int(part["residents"].sum())}
+        cums = {k: float(part[k].sum()) for k in part if k.startswith("cum_")}
+        row |= cums
+        row |= {name: float(rate({"new_" + k[4:]: v for k, v in cums.items()}, name)) for name in RATES}
+        weights = part["residents"].to_numpy()
+        for name in ("mean_satisfaction", "mean_trust"):
+            row[name] = float(np.average(part[name], weights=weights)) if weights.sum() else np.nan
+        days = days_to_resolution(resolved, mask)
+        row["days_to_resolution_median"] = float(np.median(days)) if len(days) else np.nan
+        row["days_to_resolution_p90"] = float(np.percentile(days, 90)) if len(days) else np.nan
+        for level in ("grassroots", "co_building", "departments"):
+            row[f"escalation_share_{level}"] = share(cums[f"cum_escalated_{level}"], cums["cum_reported"])
+        row |= money(part, cums, model.scale)
+        row["resolution_rate_sd"] = float(np.nanstd(part["resolution_rate"]))
+        row["resolution_rate_min"] = float(np.nanmin(part["resolution_rate"])) if part["resolution_rate"].notna().any() else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def days_to_resolution(resolved: pd.DataFrame, community_mask: np.ndarray) -> np.ndarray:
+    r = resolved[community_mask[resolved["community"].to_numpy()]]
+    return (r["day_closed"] - r["day_reported"]).to_numpy()
+
+
+def money(part: pd.DataFrame, cums: dict, scale: float) -> dict:
+    """Funds, spending, unspent and shortfall (full-scale yuan), and the 'not enough' versus
+    'can't spend it all' picture: communities short of money, and those leaving > 20 % unspent."""
+    allocated = float(part["funds_allocated"].sum())
+    resolved_full = cums["cum_resolved"] / scale
+    return {"funds_allocated": round(allocated), "spent": round(cums["cum_spent"]),
+            "unspent": round(float(part["unspent"].sum())), "shortfall": round(cums["cum_shortfall"]),
+            "cost_per_resolved": share(cums["cum_spent"], resolved_full),
+            "communities_short": int((part["cum_shortfall"] > 0).sum()),
+            "communities_underspent": int((part["unspent"] > 0.2 * part["funds_allocated"]).sum())}
+
+
+def share(num: float, den: float) -> float:
+    return float(num / den) if den else np.nan
+
+
+def manifest(model) -> dict:
+    return {"scenario": model.policy.name, "files": model.policy.files, "seed": model.seed,
+            "scale": model.scale, "days": model.days, "shequ_version": sim.__version__,
+            "mesa_version": mesa.__version__, "python": platform.python_version(),
+            "classes": model.class_labels, "params": model.p}
+
+
+def write(model, out: Path, figure: bool = True) -> Path:
+    """Write the run's tables into `out`, atomically: all files appear together or none."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        daily(model).to_parquet(tmp / "daily.parquet", index=False)
+        summary(model).to_parquet(tmp / "summary.parquet", index=False)
+        communities(model).to_parquet(tmp / "communities.parquet", index=False)
+        (tmp / "manifest.json").write_text(json.dumps(manifest(model), indent=2, ensure_ascii=False,
+                                                      default=str))
+        if figure:
+            from sim.figures import summary_figure
+            summary_figure(daily(model), tmp / "summary.png", title=model.policy.name)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
