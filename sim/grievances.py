@@ -39,6 +39,7 @@ COLUMNS = {
     "state": (np.int8, State.OPEN),
     "level": (np.int8, UNREPORTED),
     "max_level": (np.int8, UNREPORTED),
+    "intractable": (np.bool_, False),  # no handler can resolve it
     "in_linkage": (np.bool_, False),  # waiting for the four-party joint meeting
     "response_missed": (np.bool_, False),
     "satisfied": (np.int8, -1),  # at the return visit: 1 yes, 0 no, -1 no visit
@@ -46,6 +47,7 @@ COLUMNS = {
     "day_reported": (np.int16, NEVER),
     "day_responded": (np.int16, NEVER),
     "day_level": (np.int16, NEVER),  # day the case reached its current level
+    "day_attempted": (np.int16, NEVER),  # last handling attempt (the longest-waiting go first)
     "day_closed": (np.int16, NEVER),
 }
 

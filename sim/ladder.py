@@ -52,6 +52,11 @@ class Ladder:
         self.offset = dict(party=0, committee=n, company=2 * n, owners=2 * n + k,
                            co_building=2 * n + 2 * k, departments=3 * n + 2 * k,
                            hotline=3 * n + 2 * k + 1)
+        o = self.offset
+        self.pools = {PARTY: slice(0, n), GRASSROOTS: slice(n, o["co_building"]),
+                      CO_BUILDING: slice(o["co_building"], o["departments"]),
+                      DEPARTMENTS: slice(o["departments"], o["hotline"]),
+                      AT_HOTLINE: slice(o["hotline"], o["hotline"] + 1)}
         base, extra = np.zeros(3 * n + 2 * k + 2), np.zeros(3 * n + 2 * k + 2)
         base[:n] = m["party_member_capacity"] * model.communities["population"].to_numpy()
         for c in model.committees:
@@ -66,6 +71,7 @@ class Ladder:
         base[self.offset["departments"]] = model.department.daily_capacity
         base[self.offset["hotline"]] = model.hotline.daily_capacity
         self.base, self.extra = base * model.scale, extra * model.scale
+        self.workload = np.zeros(len(base))  # smoothed waiting cases per pool
 
     def refresh_success(self) -> None:
         """Red property and the black list change what a company's attempt achieves."""
@@ -77,9 +83,6 @@ class Ladder:
 
     # ---- the day ------------------------------------------------------------------------------
     def route_and_handle(self) -> None:
-        rng = self.model.streams["handle"]
-        self.cap_base = stochastic_round(self.base, rng)
-        self.cap_all = self.cap_base + stochastic_round(self.extra, rng)
         self.escalate_overdue()
         self.answer_hotline()
         for level in reversed(self.enabled):  # top first: today's escalations wait a day
@@ -119,11 +122,11 @@ class Ladder:
         model, g = self.model, self.model.grievances
         queued = self.waiting(AT_HOTLINE)
         pool = np.full(len(queued), self.offset["hotline"])
-        taken, _ = self.allocate(queued, pool)
+        taken, _ = self.allocate(queued, pool, AT_HOTLINE)
         ids = queued[taken]
         self.respond(ids)
-        direct = (model.streams["handle"].random(len(ids))
-                  < np.array([model.p["behaviour"]["hotline_direct"][c] for c in CATEGORIES])[g.category[ids]])
+        settle = np.array([model.p["behaviour"]["hotline_direct"][c] for c in CATEGORIES])
+        direct = (model.streams["handle"].random(len(ids)) < settle[g.category[ids]]) & ~g.intractable[ids]
         self.resolve(ids[direct])
         model.counts.add("new_hotline_direct", g.community[ids[direct]])
         moved = ids[~direct]
@@ -137,9 +140,10 @@ class Ladder:
         model, g = self.model, self.model.grievances
         waiting = self.waiting(level)
         pool = self.pool_of(waiting, level)
-        taken, purchased = self.allocate(waiting, pool)
+        taken, purchased = self.allocate(waiting, pool, level)
         ids, pool, purchased = waiting[taken], pool[taken], purchased[taken]
         self.respond(ids)
+        g.day_attempted[ids] = model.day
         paid = model.ledger.charge(g.community[ids].astype(np.int64), self.cost_of(ids, level, pool, purchased))
         self.escalate(ids[~paid])  # no money: the problem climbs
         ids, pool = ids[paid], pool[paid]
@@ -171,18 +175,39 @@ class Ladder:
             linkage.settled += int(settled[linkage.compound])
 
     # ---- helpers --------------------------------------------------------------------------------
-    def allocate(self, ids: np.ndarray, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Within each pool, oldest reported first (ties at random), up to today's capacity.
+    def allocate(self, ids: np.ndarray, pool: np.ndarray, level) -> tuple[np.ndarray, np.ndarray]:
+        """Within each pool, cases never tried first, then those tried longest ago, then the oldest
+        reported (ties at random), up to today's capacity.
         Returns (taken, taken beyond own capacity — i.e. by purchased services)."""
         g = self.model.grievances
+        cap_all, cap_base = self.todays_capacity(pool, self.pools[level])
         noise = self.model.streams["handle"].random(len(ids))
-        order = np.lexsort((noise, g.day_reported[ids], pool))
+        order = np.lexsort((noise, g.day_reported[ids], g.day_attempted[ids], pool))
         ps = pool[order]
         rank = np.arange(len(ps)) - np.searchsorted(ps, ps, side="left")
         taken, purchased = np.empty(len(ids), bool), np.empty(len(ids), bool)
-        taken[order] = rank < self.cap_all[ps]
-        purchased[order] = rank >= self.cap_base[ps]
+        taken[order] = rank < cap_all[ps]
+        purchased[order] = rank >= cap_base[ps]
         return taken, purchased & taken
+
+    def todays_capacity(self, pool: np.ndarray, level: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Cases each pool takes today: (all, own staff only), for the pools of one level.
+
+        A sampled case stands for 1/scale real ones, so at a small scale a pool's capacity is a
+        fraction of a case a day, and whole-case queues would make waits 1/scale times too long.
+        So capacity acts on the smoothed workload: a pool takes the share capacity / workload
+        (at most all) of what waits today, the workload being the exponentially smoothed count
+        of waiting cases. In the full city this is the plain capacity limit; at any scale the
+        expected throughput is min(workload, capacity)."""
+        rng = self.model.streams["handle"]
+        waiting = np.bincount(pool, minlength=len(self.base)).astype(float)
+        alpha = self.model.p["mechanisms"]["workload_smoothing"]
+        self.workload[level] += alpha * (waiting[level] - self.workload[level])
+        capacity = self.base + self.extra
+        share = np.minimum(1.0, capacity / np.maximum(self.workload, 1e-12))
+        cap_all = stochastic_round(waiting * share, rng)
+        own = np.where(capacity > 0, self.base / np.maximum(capacity, 1e-12), 0.0)
+        return cap_all, np.floor(cap_all * own + rng.random(len(own))).astype(np.int64)
 
     def pool_of(self, ids: np.ndarray, level: int) -> np.ndarray:
         """The handler of each case at a level."""
@@ -225,7 +250,7 @@ class Ladder:
             p += company * self.company_bonus[g.compound[ids]]
             owners = (pool >= o["owners"]) & (pool < o["co_building"])
             p = np.where(owners, b["self_management_success"], p)
-        return np.clip(p, 0.0, 1.0)
+        return np.clip(p, 0.0, 1.0) * ~g.intractable[ids]
 
     def book_companies(self, ids, pool, ok) -> None:
         """Keep each company's record for the quarterly rating."""

@@ -139,7 +139,7 @@ SCHEMA: dict[str, dict[str, Param]] = {
                            "levels of the ladder in use (1-4); the last is departments", lo=1, hi=4),
         "staff_per_10k": P(9.0, "staff/10,000 residents", "seed 001: 18 staff, 20,000 residents",
                            "community committee staff", lo=0, hi=1000),
-        "staff_capacity": P(1.5, "cases/staff/day", "assumption", "cases a staff member takes "
+        "staff_capacity": P(2.0, "cases/staff/day", "assumption", "cases a staff member takes "
                             "on a day", lo=0, hi=100),
         "party_member_capacity": P(0.002, "cases/resident/day", "seed 004: 1,633 in-service "
                                    "members in 35 communities; assumption for their time",
@@ -151,12 +151,15 @@ SCHEMA: dict[str, dict[str, Param]] = {
                                        "an owners' committee's capacity per resident", lo=0, hi=1),
         "purchased_capacity_share": P(0.4, "share of staff capacity", "assumption",
                                       "capacity added by purchased services", lo=0, hi=10),
-        "co_building_capacity": P(3.0, "cases/community/day", "assumption",
+        "co_building_capacity": P(5.0, "cases/community/day", "assumption",
                                   "linked co-building units' capacity", lo=0, hi=1e4),
-        "department_capacity": P(900.0, "cases/day", "assumption: city departments",
+        "department_capacity": P(1500.0, "cases/day", "assumption: city departments",
                                  "city departments' capacity (full scale)", lo=0, hi=1e7),
         "hotline_capacity": P(1000.0, "contacts/day", "seed 000: 843 calls + 56 messages a day",
                               "12345 hotline contacts answered a day (full scale)", lo=0, hi=1e7),
+        "workload_smoothing": P(0.1, "share/day", "assumption: about ten days' memory",
+                                "how fast a handler's smoothed workload follows its queue "
+                                "(capacity acts on it; see ODD)", lo=0.001, hi=1.0),
         "response_deadline_days": P(1, "days", "assumption: 12345 norm of one working day",
                                     "first contact due within", lo=0, hi=60),
         "level_deadline_days": P(per(LEVELS, (3, 7, 10, 15)), "days", "assumption",
@@ -205,7 +208,7 @@ SCHEMA: dict[str, dict[str, Param]] = {
         "voice_experience": P(0.5, "log-odds", "Hirschman 1970; assumption", "a resolved last "
                               "grievance raises voice, an unresolved one lowers it",
                               lo=-20, hi=20),
-        "channel_weight": P(per(CHANNELS, (0.35, 0.25, 0.40)), "weight", "seed 000/001; "
+        "channel_weight": P(per(CHANNELS, (0.33, 0.32, 0.35)), "weight", "seed 000/001; "
                             "assumption", "choice of channel when voicing", lo=0, hi=100),
         "hotline_distrust": P(2.0, "log-weight per unit distrust", "assumption", "low trust in "
                               "the community sends residents to the 12345 hotline", lo=0, hi=20),
@@ -230,15 +233,19 @@ SCHEMA: dict[str, dict[str, Param]] = {
         }, "probability per attempt", "assumption (seed 002: 97.4 % finally resolved)",
            "a handler's attempt resolves the case", **RATE),
         "cost": P({
-            "party_members": per(CATEGORIES, (0, 0, 0, 0, 0, 30, 0, 0)),
-            "grassroots": per(CATEGORIES, (150, 0, 300, 120, 20, 50, 0, 0)),
+            "party_members": per(CATEGORIES, (0, 0, 0, 0, 0, 10, 0, 0)),
+            "grassroots": per(CATEGORIES, (40, 0, 80, 30, 5, 15, 0, 0)),
             "co_building": per(CATEGORIES, (0, 0, 0, 0, 0, 0, 0, 0)),
             "departments": per(CATEGORIES, (0, 0, 0, 0, 0, 0, 0, 0)),
         }, "yuan/attempt", "seed 002: B funds went on garbage removal; assumption",
            "charged to the community fund when the community itself handles a case", lo=0, hi=1e7),
+        "intractable_share": P(per(CATEGORIES, (0.02, 0.02, 0.05, 0.01, 0.01, 0.01, 0.05, 0.0)),
+                               "share", "seed 002: 97.4 % of accepted requests resolved; "
+                               "assumption by category", "grievances no handler can resolve "
+                               "(beyond policy or means)", **RATE),
         "old_cost_multiplier": P(1.5, "factor", "seed 002: three-no compounds", "cost in old "
                                  "compounds without a property company", lo=0, hi=100),
-        "purchased_service_cost": P(40, "yuan/case", "assumption", "cost of a case handled by "
+        "purchased_service_cost": P(10, "yuan/case", "assumption", "cost of a case handled by "
                                     "purchased services", lo=0, hi=1e6),
         "red_property_bonus": P(0.15, "probability", "seed 000; assumption", "added success of "
                                 "a red property company", **RATE),
@@ -252,7 +259,7 @@ SCHEMA: dict[str, dict[str, Param]] = {
         "self_management_success": P(0.5, "probability", "seed 002/003; assumption",
                                      "success of an owners' committee on property/sanitation",
                                      **RATE),
-        "hotline_direct": P(per(CATEGORIES, (0.3, 0.3, 0.2, 0.3, 0.3, 0.2, 0.4, 0.95)),
+        "hotline_direct": P(per(CATEGORIES, (0.4, 0.4, 0.3, 0.4, 0.4, 0.3, 0.5, 0.95)),
                             "probability", "seed 000: 425 of 843 handled directly",
                             "the hotline settles a contact itself", **RATE),
         "silent_patience_days": P(30, "days", "assumption", "an unvoiced grievance is dropped "
@@ -261,9 +268,9 @@ SCHEMA: dict[str, dict[str, Param]] = {
                                     "is dropped after", lo=1, hi=3650),
         "delay_scale_days": P(30.0, "days", "assumption", "performance halves-ish (e-fold) over "
                               "this many days to resolution", lo=0.1, hi=3650),
-        "satisfaction_base": P(0.2, "probability", "Oliver 1980; assumption", "case satisfaction "
+        "satisfaction_base": P(0.3, "probability", "Oliver 1980; assumption", "case satisfaction "
                                "at zero performance", **RATE),
-        "satisfaction_performance": P(0.7, "probability per unit", "Van Ryzin 2004; assumption",
+        "satisfaction_performance": P(0.65, "probability per unit", "Van Ryzin 2004; assumption",
                                       "case satisfaction per unit performance", **RATE),
         "satisfaction_disconfirmation": P(0.3, "probability per unit", "Oliver 1980; Van Ryzin "
                                           "2004", "case satisfaction per unit performance above "

@@ -27,9 +27,11 @@ def arise(model) -> np.ndarray:
     start = model.building_start[building]
     resident = start + (rng.random(len(building)) * model.building_residents[building]).astype(np.int64)
     r = model.residents
+    share = np.array([model.p["behaviour"]["intractable_share"][c] for c in CATEGORIES])
     ids = model.grievances.add(resident=resident, community=r.community[resident],
                                compound=r.compound[resident], building=building,
-                               category=category, day_arisen=np.full(len(resident), model.day))
+                               category=category, day_arisen=np.full(len(resident), model.day),
+                               intractable=rng.random(len(resident)) < share[category])
     model.counts.add("new_arisen", r.community[resident])
     return ids
 
