@@ -201,14 +201,20 @@ def evaluate(model, closed: tuple[np.ndarray, np.ndarray]) -> None:
 # ---- 7. influence ---------------------------------------------------------------------------
 def influence(model) -> None:
     """Satisfaction and trust move toward the mean of one's own and neighbouring buildings."""
-    r, rate = model.residents, model.p["behaviour"]["influence_rate"]
+    r, rate = model.residents, np.float32(model.p["behaviour"]["influence_rate"])
+    occupied = model.building_residents > 0
     for name in ("satisfaction", "trust"):
         col = r.get(name)
-        sums = np.bincount(r.building, col, minlength=len(model.buildings))
+        sums = np.zeros(len(model.buildings))
+        # Residents are sorted by building, so a building's residents are one slice.
+        sums[occupied] = np.add.reduceat(col, model.building_start[occupied], dtype=np.float64)
         model.building_sums[name] = sums
         if rate:
-            local = model.neighbourhood @ sums / model.neighbourhood_residents
-            col += (rate * (local[r.building] - col)).astype(col.dtype)
+            local = (model.neighbourhood @ sums / model.neighbourhood_residents).astype(np.float32)
+            pull = np.repeat(local, model.building_residents)
+            pull -= col
+            pull *= rate
+            col += pull
 
 
 def neighbourhood(model) -> tuple[sp.csr_array, np.ndarray]:
