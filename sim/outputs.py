@@ -138,8 +138,7 @@ def money(part: pd.DataFrame, cums: dict, scale: float) -> dict:
     'can't spend it all' picture: communities short of money, and those leaving > 20 % unspent."""
     allocated = float(part["funds_allocated"].sum())
     resolved_full = cums["cum_resolved"] / scale
-    return {"funds_allocated": round(allocated), "spent": round(cums["cum_spent"]),
-            "unspent": round(float(part["unspent"].sum())), "shortfall": round(cums["cum_shortfall"]),
+    return {"funds_allocated": round(allocated), "unspent": round(float(part["unspent"].sum())),
             "cost_per_resolved": share(cums["cum_spent"], resolved_full),
             "communities_short": int((part["cum_shortfall"] > 0).sum()),
             "communities_underspent": int((part["unspent"] > 0.2 * part["funds_allocated"]).sum())}

@@ -302,3 +302,17 @@ def defaults() -> dict[str, dict[str, Any]]:
 
     return {sec: {k: copy.deepcopy(p.default) for k, p in params.items()}
             for sec, params in SCHEMA.items()}
+
+
+def markdown_table() -> str:
+    """The parameter table of docs/ODD.md (kept in step with this registry by a test)."""
+    rows = ["| parameter | default | unit | source | meaning |", "|---|---|---|---|---|"]
+    for section, params in SCHEMA.items():
+        for key, p in params.items():
+            default = str(p.default).replace("|", "/")
+            rows.append(f"| `{section}.{key}` | {default} | {p.unit} | {p.source} | {p.meaning} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
