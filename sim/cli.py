@@ -1,6 +1,7 @@
 """The `shequ` command: run a scenario, validate a scenario file."""
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -9,20 +10,42 @@ from sim.errors import InputError
 
 RATE_COLUMNS = {"response_rate": "response", "resolution_rate": "resolution",
                 "satisfaction_rate": "satisfaction"}
-MONEY_COLUMNS = {"funds_allocated": "funds", "spent": "spent", "unspent": "unspent",
-                 "shortfall": "shortfall"}
+MONEY_COLUMNS = {"funds_allocated": "funds", "cum_spent": "spent", "unspent": "unspent",
+                 "cum_shortfall": "shortfall"}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line like every other error, exit code 2."""
+
+    def error(self, message):
+        print(f"shequ: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+
+
+def number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="shequ", description="Shequ (社区): simulate urban "
-                                     "community governance.")
+    parser = Parser(prog="shequ", description="Shequ (社区): simulate urban "
+                    "community governance.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run one scenario and write its tables")
     run.add_argument("scenario", nargs="?", help="scenario name or .toml path "
                      "(default: xining-classified)")
-    run.add_argument("--scale", type=float, help="share of residents simulated (1 = the full city)")
-    run.add_argument("--days", type=int, help="days to simulate")
-    run.add_argument("--seed", type=int, help="random seed of the run")
+    run.add_argument("--scale", type=number, help="share of residents simulated (1 = the full city)")
+    run.add_argument("--days", type=whole, help="days to simulate")
+    run.add_argument("--seed", type=whole, help="random seed of the run")
     run.add_argument("--out", type=Path, help="output folder (default: output/SCENARIO-seedK)")
     run.add_argument("--no-figure", action="store_true", help="skip the summary figure")
     val = sub.add_parser("validate", help="check a scenario file and its city")
@@ -42,17 +65,41 @@ def cmd_run(args) -> int:
     from sim.scenario import load
 
     scenario = load(args.scenario)
+    # Each flag is checked like a scenario key, and named in the error.
+    for key in ("scale", "days", "seed"):
+        value = getattr(args, key)
+        if value is not None:
+            scenario = scenario.with_overrides({"run": {key: value}},
+                                               origin=f"command line --{key} {value}")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in scenario.name).lstrip(".")
+    out = args.out or Path("output") / f"{safe or 'run'}-seed{scenario['run']['seed']}"
+    check_out(out)
     start = time.perf_counter()
-    model = GovernanceModel(scenario=scenario, scale=args.scale, days=args.days, rng=args.seed)
+    model = GovernanceModel(scenario=scenario)
     print(f"{model.policy.name}: {model.n_communities} communities, {len(model.residents):,} "
           f"residents simulated (scale {model.scale:g}), {model.days} days, seed {model.seed}")
     model.run()
     elapsed = time.perf_counter() - start
-    out = args.out or Path("output") / f"{model.policy.name}-seed{model.seed}"
-    outputs.write(model, out, figure=not args.no_figure)
+    try:
+        outputs.write(model, out, figure=not args.no_figure)
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot write ({e.strerror}); expected a writable "
+                         "folder") from None
     print(format_summary(outputs.summary(model)))
     print(f"\n{elapsed:.1f} s; tables, manifest and figure written to {out}/")
     return 0
+
+
+def check_out(out: Path) -> None:
+    """Before running: the output folder can be written (it and its parent, where the tables are
+    first written, are folders or can be made in a writable one)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: expected a folder, but it is a file")
+    parent = next(p for p in [out.parent, *out.parent.parents] if p.exists())
+    if not parent.is_dir():
+        raise InputError(f"--out {out}: expected a folder, but {parent} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: expected a writable folder, but {parent} is not writable")
 
 
 def format_summary(summary) -> str:

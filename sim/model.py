@@ -1,5 +1,6 @@
 """GovernanceModel: one simulated city (Xining by default), one run, from a scenario."""
 
+import os
 import zlib
 from functools import lru_cache
 
@@ -115,7 +116,9 @@ class GovernanceModel(mesa.Model):
     # ---- building the city ------------------------------------------------------------------
     def build_city(self) -> None:
         c = self.p["city"]
-        communities, compounds = city_tables(c["source"], c["city_seed"], c["population"],
+        csv = c["source"] != "synthetic" and os.path.exists(c["source"])
+        stamp = os.path.getmtime(c["source"]) if csv else 0.0  # a changed CSV is read anew
+        communities, compounds = city_tables(c["source"], stamp, c["city_seed"], c["population"],
                                              c["residents_per_compound"], c["owners_committee_share"])
         self.communities, self.compounds = communities, compounds
         self.n_communities = len(communities)
@@ -247,10 +250,10 @@ def nest(flat: dict) -> dict:
 
 
 def first_of(groups: np.ndarray, n: int) -> np.ndarray:
-    """Index of the first row of each group 0..n-1 (rows are sorted by group)."""
+    """Index of the first row of each group 0..n-1 (-1 for a group with no row)."""
     first = np.full(n, -1)
-    idx = np.arange(len(groups))[::-1]
-    first[groups[::-1]] = idx
+    present, index = np.unique(groups, return_index=True)
+    first[present] = index
     return first
 
 
@@ -261,7 +264,7 @@ def classify(communities: pd.DataFrame, rules: dict) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _city_tables(source, city_seed, population, per_compound, oc_share):
+def _city_tables(source, stamp, city_seed, population, per_compound, oc_share):
     rng = np.random.default_rng(city_seed)
     communities = (city.synthetic_xining(rng, total_population=population) if source == "synthetic"
                    else city.load_communities_csv(source))

@@ -122,8 +122,9 @@ def summary(model) -> pd.DataFrame:
         for level in ("grassroots", "co_building", "departments"):
             row[f"escalation_share_{level}"] = share(cums[f"cum_escalated_{level}"], cums["cum_reported"])
         row |= money(part, cums, model.scale)
-        row["resolution_rate_sd"] = float(np.nanstd(part["resolution_rate"]))
-        row["resolution_rate_min"] = float(np.nanmin(part["resolution_rate"])) if part["resolution_rate"].notna().any() else np.nan
+        rates = part["resolution_rate"].dropna()
+        row["resolution_rate_sd"] = float(rates.std(ddof=0)) if len(rates) else np.nan
+        row["resolution_rate_min"] = float(rates.min()) if len(rates) else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 

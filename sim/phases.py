@@ -74,7 +74,7 @@ def voice(model, ids: np.ndarray) -> None:
              + b["voice_experience"] * r.last_outcome[who])
     rng = model.streams["voice"]
     voiced = rng.random(len(ids)) < 1 / (1 + np.exp(-logit))
-    w = np.array([b["channel_weight"][c] for c in CHANNELS])
+    w = np.array([b["channel_weight"][c] for c in CHANNELS], dtype=float)
     weights = np.tile(w, (len(ids), 1))
     weights[:, Channel.APP] *= np.where(r.elderly[who], b["elderly_app_factor"], 1.0)
     weights[:, Channel.HOTLINE] *= np.exp(b["hotline_distrust"] * (0.5 - trust))

@@ -5,6 +5,7 @@ Every error names the file, the key and what was expected, and raises `InputErro
 """
 
 import copy
+import numbers
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +33,8 @@ class Scenario:
 
     def with_overrides(self, overrides: dict[str, dict[str, Any]], origin: str = "command line"):
         """A copy with some values replaced, validated like a file's (named `origin` in errors)."""
-        check_tree(overrides, origin)
-        params = merge(copy.deepcopy(self.params), overrides)
+        params = merge(copy.deepcopy(self.params), check_tree(overrides, origin))
+        check_world(params, origin)
         return Scenario(self.name, params, self.path, self.description, list(self.files))
 
 
@@ -57,6 +58,7 @@ def load(name_or_path: str | Path | None = None) -> Scenario:
     path = resolve_path(name_or_path or DEFAULT_SCENARIO)
     raw, files = read_chain(path, [])
     params = merge(defaults(), {k: v for k, v in raw.items() if k in SCHEMA})
+    check_world(params, str(path))
     name = raw.get("name") or path.stem
     return Scenario(name, params, path, raw.get("description", ""), files)
 
@@ -65,14 +67,18 @@ def read_chain(path: Path, seen: list[str]) -> tuple[dict, list[str]]:
     """Read a file and, depth first, the files it extends; later files override earlier ones."""
     key = str(path.resolve())
     if key in seen:
+        chain = " -> ".join(Path(s).name for s in seen[seen.index(key):] + [key])
         raise InputError(f"{path}: key \"extends\": expected no cycle, but {path.name} extends "
-                         f"itself through {' -> '.join(Path(s).name for s in seen)}")
-    raw = read_toml(path)
-    check_tree(raw, str(path))
+                         f"itself: {chain}")
+    raw = check_tree(read_toml(path), str(path))
     source = raw.get("city", {}).get("source", "synthetic")
     if source != "synthetic":
         # A relative CSV path belongs to the file that names it.
-        raw["city"]["source"] = str(path.parent / source)
+        csv = path.parent / source
+        if not csv.is_file():
+            raise InputError(f"{path}: key \"city.source\": expected \"synthetic\" or an existing "
+                             f"CSV file, got \"{source}\" (looked for {csv})")
+        raw["city"]["source"] = str(csv)
     parent = raw.pop("extends", None)
     if parent is None:
         return raw, [key]
@@ -88,12 +94,20 @@ def read_chain(path: Path, seen: list[str]) -> tuple[dict, list[str]]:
 
 def read_toml(path: Path) -> dict:
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(f"{path}: not valid TOML: {e}") from None
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise InputError(f"{path}, line {line}: not UTF-8 text (byte 0x{e.object[e.start]:02x}); "
+                         "expected a UTF-8 TOML file") from None
     except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+        raise InputError(f"{path}: cannot read ({e.strerror}); expected a readable TOML file") \
+            from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        raise InputError(f"{path}: not valid TOML: {msg[:1].lower() + msg[1:]}; expected TOML "
+                         "syntax (key = value lines under [section] headers)") from None
 
 
 def merge(base: dict, over: dict) -> dict:
@@ -106,49 +120,59 @@ def merge(base: dict, over: dict) -> dict:
     return base
 
 
-def check_tree(raw: dict, origin: str) -> None:
-    """Check every section and key of one file (or override set) against the registry."""
+def check_tree(raw: dict, origin: str) -> dict:
+    """Check every section and key of one file (or override set) against the registry; return it
+    with numbers normalised to their parameter's type (2 -> 2.0 for a float, 2.0 -> 2 for an int)."""
+    out: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "extends" or key in TOP_LEVEL:
             if not isinstance(value, str):
-                raise InputError(f"{origin}: key \"{key}\": expected a string, got {value!r}")
+                raise InputError(f"{origin}: key \"{key}\": expected a string, got {shown(value)}")
+            out[key] = value
             continue
         if key not in SCHEMA:
             raise InputError(f"{origin}: unknown key \"{key}\" (expected one of "
                              f"{', '.join(['extends', *TOP_LEVEL, *SCHEMA])})")
         if not isinstance(value, dict):
-            raise InputError(f"{origin}: key \"{key}\": expected a table [{key}], got {value!r}")
+            raise InputError(f"{origin}: key \"{key}\": expected a table [{key}], got "
+                             f"{shown(value)}")
+        out[key] = {}
         for name, v in value.items():
             if name not in SCHEMA[key]:
                 raise InputError(f"{origin}: unknown key \"{key}.{name}\" (expected one of "
                                  f"{', '.join(SCHEMA[key])})")
-            check_value(v, SCHEMA[key][name], SCHEMA[key][name].default, f"{key}.{name}", origin)
+            out[key][name] = check_value(v, SCHEMA[key][name], SCHEMA[key][name].default,
+                                         f"{key}.{name}", origin)
+    return out
 
 
-def check_value(value: Any, param: Param, default: Any, key: str, origin: str) -> None:
-    """Check one value against the shape of its default, recursing into tables."""
+def check_value(value: Any, param: Param, default: Any, key: str, origin: str) -> Any:
+    """Check one value against the shape of its default, recursing into tables; return it with
+    a number converted to the default's type."""
     def fail(expected: str):
-        raise InputError(f"{origin}: key \"{key}\": expected {expected}, got {value!r}")
+        raise InputError(f"{origin}: key \"{key}\": expected {expected}, got {shown(value)}")
 
     if isinstance(default, dict):
         if not isinstance(value, dict):
             fail(f"a table with keys {', '.join(default)}")
-        for k, v in value.items():
+        for k in value:
             if k not in default:
                 raise InputError(f"{origin}: unknown key \"{key}.{k}\" (expected one of "
                                  f"{', '.join(default)})")
-            check_value(v, param, default[k], f"{key}.{k}", origin)
-    elif isinstance(default, bool):
+        return {k: check_value(v, param, default[k], f"{key}.{k}", origin)
+                for k, v in value.items()}
+    if isinstance(default, bool):
         if not isinstance(value, bool):
             fail("true or false")
     elif isinstance(default, (int, float)):
         wanted = "a whole number" if isinstance(default, int) else "a number"
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy numbers too
             fail(f"{wanted} in [{param.lo:g}, {param.hi:g}]")
         if isinstance(default, int) and not float(value).is_integer():
             fail(f"{wanted} in [{param.lo:g}, {param.hi:g}]")
         if not param.lo <= value <= param.hi:
             fail(f"{wanted} in [{param.lo:g}, {param.hi:g}]")
+        return int(value) if isinstance(default, int) else float(value)
     elif isinstance(default, str):
         if not isinstance(value, str):
             fail("a string")
@@ -162,6 +186,42 @@ def check_value(value: Any, param: Param, default: Any, key: str, origin: str) -
             fail(f"names from {', '.join(param.choices)} (unknown: {', '.join(bad)})")
         if len(set(value)) != len(value):
             fail("each name once")
+    return value
+
+
+def synthetic_min_population() -> int:
+    """The smallest synthetic Xining: every community at its class floor."""
+    from sim.city import _POPULATION_PROFILE, XINING_COUNTS
+
+    return sum(n * _POPULATION_PROFILE[c][0] for c, n in XINING_COUNTS.items())
+
+
+def check_world(params: dict, origin: str) -> None:
+    """Checks across keys (after `extends` and overrides are merged) that one value cannot make:
+    a synthetic city big enough for its 178 communities, measures only with classes, some channel
+    to voice through."""
+    city = params["city"]
+    floor = synthetic_min_population()
+    if city["source"] == "synthetic" and city["population"] < floor:
+        raise InputError(f"{origin}: key \"city.population\": expected at least {floor:,} persons "
+                         f"for the synthetic city (its 178 communities at their class floors), "
+                         f"got {city['population']:,}")
+    if params["classification"]["scheme"] == "none":
+        for cls, measures in params["measures"].items():
+            if measures:
+                raise InputError(f"{origin}: key \"measures.{cls}\": expected no type measures "
+                                 f"when classification.scheme is \"none\", got {shown(measures)}")
+    if not any(params["behaviour"]["channel_weight"].values()):
+        raise InputError(f"{origin}: key \"behaviour.channel_weight\": expected at least one "
+                         f"positive weight, got {shown(params['behaviour']['channel_weight'])}")
+
+
+def shown(value: Any) -> str:
+    """A value as the user would write it in TOML (true, "ten", [..]); else its repr."""
+    try:
+        return toml_value(value)
+    except (TypeError, AttributeError, ValueError):
+        return repr(value)
 
 
 def template(params: dict | None = None, name: str = "", description: str = "") -> str:

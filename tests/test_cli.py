@@ -1,0 +1,128 @@
+"""Tests of the `shequ` command, run as a user runs it (a subprocess): bad input gives one line
+on stderr, exit code 2 and no output folder; good input validates and runs."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BAD = ROOT / "tests" / "data" / "bad"
+
+
+def shequ(*args, cwd):
+    """Run `python -m sim ARGS` in `cwd` (so a default output folder would land there)."""
+    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def assert_one_clear_error(result, *fragments):
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("shequ: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("name, key", [
+    ("unknown-key.toml", "run.dayz"),
+    ("wrong-type.toml", "run.days"),
+    ("out-of-range.toml", "city.party_member_share"),
+    ("extends-cycle-a.toml", "extends"),
+    ("not-toml.toml", "line 3"),
+    ("not-utf8.toml", "line 1"),
+    ("total-does-not-add-up.toml", "funding.total"),
+    ("population-below-floors.toml", "city.population"),
+    ("csv-non-numeric.toml", "population"),
+])
+def test_run_bad_file(tmp_path, name, key):
+    out = tmp_path / "out"
+    result = shequ("run", BAD / name, "--days", 2, "--no-figure", "--out", out, cwd=tmp_path)
+    file = "csv-non-numeric.csv" if name.startswith("csv") else name
+    assert_one_clear_error(result, file, key, "expected")
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # nothing written anywhere
+
+
+@pytest.mark.parametrize("name, key", [
+    ("csv-missing-column.toml", "infrastructure"),
+    ("by-class-without-classification.toml", "funding.scheme"),
+])
+def test_validate_bad_file(tmp_path, name, key):
+    assert_one_clear_error(shequ("validate", BAD / name, cwd=tmp_path), key, "expected")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--days", "0"], "--days"),
+    (["--scale", "0"], "--scale"),
+    (["--days", "2.5"], "--days"),
+    (["--scale", "lots"], "--scale"),
+    (["--seed", "-1"], "--seed"),
+])
+def test_run_bad_flag(tmp_path, flags, fragment):
+    out = tmp_path / "out"
+    result = shequ("run", "xining-uniform", *flags, "--out", out, cwd=tmp_path)
+    assert_one_clear_error(result, fragment, "expected")
+    assert not out.exists()
+
+
+def test_unknown_scenario_and_usage(tmp_path):
+    assert_one_clear_error(shequ("run", "no-such-world", "--out", tmp_path / "out", cwd=tmp_path),
+                           "no-such-world", "expected")
+    assert_one_clear_error(shequ("run", "--bogus", cwd=tmp_path), "--bogus")
+    assert_one_clear_error(shequ(cwd=tmp_path), "command")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_is_a_file(tmp_path):
+    out = tmp_path / "out"
+    out.write_text("keep me")
+    result = shequ("run", "xining-uniform", "--days", 2, "--out", out, cwd=tmp_path)
+    assert_one_clear_error(result, "--out", "expected a folder")
+    assert out.read_text() == "keep me"
+
+
+def test_validate_classified(tmp_path):
+    result = shequ("validate", ROOT / "scenarios" / "xining-classified.toml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout
+    assert "178 communities" in result.stdout
+    for cls, n in {"A": 70, "B": 66, "C": 22, "D": 20}.items():
+        assert f"'{cls}': {n}" in result.stdout
+    assert "35,600,000" in result.stdout
+
+
+def test_run_writes_tables(tmp_path):
+    out = tmp_path / "o"
+    result = shequ("run", "--days", 5, "--out", out, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for name in ("daily.parquet", "summary.parquet", "communities.parquet", "manifest.json",
+                 "summary.png"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario"] == "xining-classified"
+    assert manifest["days"] == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no temporary folder left
+
+
+def test_scenarios_lists_shipped(tmp_path):
+    result = shequ("scenarios", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert {"xining-classified", "xining-uniform"} <= set(names)
+
+
+def test_run_default_out_folder(tmp_path):
+    result = shequ("run", "xining-uniform", "--days", 2, "--scale", 0.001, "--seed", 3,
+                   "--no-figure", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "output" / "xining-uniform-seed3"
+    assert (out / "manifest.json").is_file()
+    assert not (out / "summary.png").exists()
