@@ -165,7 +165,8 @@ class Ladder:
         model, g = self.model, self.model.grievances
         ids = g.open_ids
         queued = ids[(g.state[ids] == State.OPEN) & g.in_linkage[ids]]
-        ok = model.streams["linkage"].random(len(queued)) < model.p["mechanisms"]["linkage_success"]
+        ok = ((model.streams["linkage"].random(len(queued)) < model.p["mechanisms"]["linkage_success"])
+              & ~g.intractable[queued])
         self.resolve(queued[ok])
         model.counts.add("new_linkage_settled", g.community[queued[ok]])
         self.escalate(queued[~ok])

@@ -44,7 +44,10 @@ class Residents:
         except KeyError:
             raise AttributeError(name) from None
 
-    def __getitem__(self, ids) -> "ResidentSet":
+    def __getitem__(self, ids) -> "ResidentSet | Resident":
+        """One resident by id (like an agent), or a set by slice, ids or mask."""
+        if isinstance(ids, (int, np.integer)):
+            return Resident(self, int(np.arange(len(self))[ids]))
         return ResidentSet(self, np.arange(len(self))[ids])
 
     def get(self, name: str) -> np.ndarray:
@@ -105,6 +108,8 @@ class Resident:
             raise AttributeError(name) from None
 
     def __setattr__(self, name, value):
+        if name not in self.table.columns:
+            raise AttributeError(f"residents have no column {name!r}")
         self.table.columns[name][self.unique_id] = value
 
     def __repr__(self):
