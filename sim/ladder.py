@@ -196,15 +196,16 @@ class Ladder:
 
         A sampled case stands for 1/scale real ones, so at a small scale a pool's capacity is a
         fraction of a case a day, and whole-case queues would make waits 1/scale times too long.
-        So capacity acts on the smoothed workload: a pool takes the share capacity / workload
-        (at most all) of what waits today, the workload being the exponentially smoothed count
-        of waiting cases. In the full city this is the plain capacity limit; at any scale the
-        expected throughput is min(workload, capacity)."""
+        So capacity acts on the smoothed workload W: a pool takes the share min(1, C / W) of what
+        waits today, W <- W + a (waiting - W). The day's weight a is `workload_smoothing`, but at
+        most C, so that one sampled case alone never weighs more than a day's capacity. In the
+        full city this is the plain capacity limit; at any scale the expected throughput is
+        min(workload, capacity)."""
         rng = self.model.streams["handle"]
         waiting = np.bincount(pool, minlength=len(self.base)).astype(float)
-        alpha = self.model.p["mechanisms"]["workload_smoothing"]
-        self.workload[level] += alpha * (waiting[level] - self.workload[level])
         capacity = self.base + self.extra
+        alpha = np.minimum(self.model.p["mechanisms"]["workload_smoothing"], capacity[level])
+        self.workload[level] += alpha * (waiting[level] - self.workload[level])
         share = np.minimum(1.0, capacity / np.maximum(self.workload, 1e-12))
         cap_all = stochastic_round(waiting * share, rng)
         own = np.where(capacity > 0, self.base / np.maximum(capacity, 1e-12), 0.0)
