@@ -144,7 +144,8 @@ class Ladder:
         ids, pool, purchased = waiting[taken], pool[taken], purchased[taken]
         self.respond(ids)
         g.day_attempted[ids] = model.day
-        paid = model.ledger.charge(g.community[ids].astype(np.int64), self.cost_of(ids, level, pool, purchased))
+        cost = self.cost_of(ids, level, pool, purchased)
+        paid = model.ledger.charge(g.community[ids].astype(np.int64), cost)
         self.escalate(ids[~paid])  # no money: the problem climbs
         ids, pool = ids[paid], pool[paid]
         ok = model.streams["handle"].random(len(ids)) < self.success_of(ids, level, pool)

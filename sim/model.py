@@ -10,7 +10,7 @@ import pandas as pd
 from mesa.discrete_space import Network
 from mesa.time import Schedule
 
-from sim import city, phases
+from sim import city, funding, outputs, phases
 from sim.agents import (
     CommunityCommittee, Department, FourPartyLinkage, GridWorker, Hotline, LiaisonUnit,
     OwnersCommittee, PartyBranch, PropertyCompany,
@@ -18,11 +18,10 @@ from sim.agents import (
 from sim.errors import InputError
 from sim.grievances import Grievances
 from sim.ladder import Ladder
-from sim.metrics import STOCKS, DayCounts
-from sim.parameters import CATEGORIES, CLASSES, COMPOUND_KINDS, SCHEMA
+from sim.metrics import DayCounts
+from sim.parameters import CLASSES, COMPOUND_KINDS, SCHEMA
 from sim.residents import Residents
 from sim.scenario import Scenario, load
-from sim import funding, outputs
 
 STREAMS = ("residents", "arise", "voice", "discover", "handle", "linkage", "visit")
 
@@ -54,6 +53,7 @@ class GovernanceModel(mesa.Model):
         self.grievances = Grievances(capacity=max(1024, int(len(self.residents) * 0.02)))
         self.ladder = Ladder(self)
         self.building_start = np.cumsum(self.building_residents) - self.building_residents
+        self.arise_rates = phases.arise_rates(self)
         self.discovery_rate = phases.discovery_rates(self)
         self.neighbourhood, self.neighbourhood_residents = phases.neighbourhood(self)
         self.building_sums = {}

@@ -20,7 +20,7 @@ def arise(model) -> np.ndarray:
     """New grievances: Poisson counts per building and category, then a resident of the building
     drawn for each. Returns the new grievance ids."""
     rng = model.streams["arise"]
-    counts = rng.poisson(arise_rates(model))  # buildings x categories, per day
+    counts = rng.poisson(model.arise_rates)  # buildings x categories, per day
     building, category = np.nonzero(counts)
     k = counts[building, category]
     building, category = np.repeat(building, k), np.repeat(category, k)
@@ -38,8 +38,6 @@ def arise(model) -> np.ndarray:
 
 def arise_rates(model) -> np.ndarray:
     """Expected new grievances per building and category per day (fixed for a run)."""
-    if getattr(model, "_arise_rates", None) is not None:
-        return model._arise_rates
     b = model.p["behaviour"]
     compound = model.buildings["compound"].to_numpy()
     kind = model.compound_kind[compound]
@@ -59,8 +57,7 @@ def arise_rates(model) -> np.ndarray:
     for cat in ("property", "sanitation"):
         rates[:, CAT[cat]] *= 1 - b["self_management_prevention"] * self_managed
     rates[:, CAT["security"]] *= 1 - b["patrol_prevention"] * model.measure("security_patrols")[community]
-    model._arise_rates = rates
-    return model._arise_rates
+    return rates
 
 
 # ---- 2. voice -------------------------------------------------------------------------------
