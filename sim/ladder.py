@@ -15,9 +15,14 @@ from sim.phases import CAT, close
 
 PARTY, GRASSROOTS, CO_BUILDING, DEPARTMENTS = range(4)
 LADDERS = {4: (0, 1, 2, 3), 3: (1, 2, 3), 2: (1, 3), 1: (3,)}  # levels in use, by ladder_levels
-COMPANY_CASES = (CAT["property"], CAT["sanitation"])  # what a property company or
-# self-managing owners' committee takes
-LINKAGE_CASES = (CAT["property"], CAT["dispute"])  # cross-party cases for the joint meeting
+def categories(*names: str) -> np.ndarray:
+    """A lookup by category code: is the category one of these?"""
+    return np.isin(np.arange(len(CATEGORIES)), [CAT[n] for n in names])
+
+
+COMPANY_CASES = categories("property", "sanitation")  # taken by a company or self-management
+LINKAGE_CASES = categories("property", "dispute")  # cross-party cases for the joint meeting
+DELIBERATED = categories("dispute", "infrastructure")  # helped by deliberation councils
 
 
 class Ladder:
@@ -34,6 +39,7 @@ class Ladder:
         self.entry = np.array([first(PARTY if c == "micro_wish" else GRASSROOTS)
                                for c in CATEGORIES], dtype=np.int8)
         self.deadline = np.array([m["level_deadline_days"][lv] for lv in LEVELS])
+        self.hotline_direct = np.array([b["hotline_direct"][c] for c in CATEGORIES])
         self.success = np.array([[b["success"][lv][c] for c in CATEGORIES] for lv in LEVELS])
         self.cost = np.array([[b["cost"][lv][c] for c in CATEGORIES] for lv in LEVELS], float)
         self.build_pools()
@@ -53,10 +59,8 @@ class Ladder:
                            co_building=2 * n + 2 * k, departments=3 * n + 2 * k,
                            hotline=3 * n + 2 * k + 1)
         o = self.offset
-        self.pools = {PARTY: slice(0, n), GRASSROOTS: slice(n, o["co_building"]),
-                      CO_BUILDING: slice(o["co_building"], o["departments"]),
-                      DEPARTMENTS: slice(o["departments"], o["hotline"]),
-                      AT_HOTLINE: slice(o["hotline"], o["hotline"] + 1)}
+        # The ladder's pools are contiguous, the hotline's comes last.
+        self.pools = {"ladder": slice(0, o["hotline"]), "hotline": slice(o["hotline"], o["hotline"] + 1)}
         base, extra = np.zeros(3 * n + 2 * k + 2), np.zeros(3 * n + 2 * k + 2)
         base[:n] = m["party_member_capacity"] * model.communities["population"].to_numpy()
         for c in model.committees:
@@ -71,7 +75,10 @@ class Ladder:
         base[self.offset["departments"]] = model.department.daily_capacity
         base[self.offset["hotline"]] = model.hotline.daily_capacity
         self.base, self.extra = base * model.scale, extra * model.scale
+        self.capacity = self.base + self.extra
         self.workload = np.zeros(len(base))  # smoothed waiting cases per pool
+        # A day's weight in the workload: at most a day's capacity (see todays_capacity).
+        self.alpha = np.minimum(m["workload_smoothing"], self.capacity)
 
     def refresh_success(self) -> None:
         """Red property and the black list change what a company's attempt achieves."""
@@ -85,19 +92,21 @@ class Ladder:
     def route_and_handle(self) -> None:
         self.escalate_overdue()
         self.answer_hotline()
-        for level in reversed(self.enabled):  # top first: today's escalations wait a day
-            self.handle(level)
+        self.handle()
 
-    def waiting(self, level: int) -> np.ndarray:
+    def waiting(self) -> np.ndarray:
+        """Open cases at the hotline or on the ladder, except those waiting for a joint meeting."""
         g = self.model.grievances
         ids = g.open_ids
-        return ids[(g.state[ids] == State.OPEN) & (g.level[ids] == level) & ~g.in_linkage[ids]]
+        return ids[(g.state[ids] == State.OPEN) & (g.level[ids] >= AT_HOTLINE) & ~g.in_linkage[ids]]
 
     def escalate_overdue(self) -> None:
+        """A case longer at its level than the level's deadline climbs."""
         g, day = self.model.grievances, self.model.day
-        for level in self.enabled[:-1]:
-            ids = self.waiting(level)
-            self.escalate(ids[day - g.day_level[ids] >= self.deadline[level]])
+        ids = self.waiting()
+        level = g.level[ids]
+        ids, level = ids[level >= 0], level[level >= 0]
+        self.escalate(ids[day - g.day_level[ids] >= self.deadline[level]])
 
     def escalate(self, ids: np.ndarray) -> None:
         """Up one level of the ladder (the top level keeps its cases)."""
@@ -120,13 +129,14 @@ class Ladder:
     def answer_hotline(self) -> None:
         """12345 answers what it can today, settles some contacts itself, transfers the rest."""
         model, g = self.model, self.model.grievances
-        queued = self.waiting(AT_HOTLINE)
+        queued = self.waiting()
+        queued = queued[g.level[queued] == AT_HOTLINE]
         pool = np.full(len(queued), self.offset["hotline"])
-        taken, _ = self.allocate(queued, pool, AT_HOTLINE)
+        taken, _ = self.allocate(queued, pool, self.pools["hotline"])
         ids = queued[taken]
         self.respond(ids)
-        settle = np.array([model.p["behaviour"]["hotline_direct"][c] for c in CATEGORIES])
-        direct = (model.streams["handle"].random(len(ids)) < settle[g.category[ids]]) & ~g.intractable[ids]
+        settle = self.hotline_direct[g.category[ids]] * ~g.intractable[ids]
+        direct = model.streams["handle"].random(len(ids)) < settle
         self.resolve(ids[direct])
         model.counts.add("new_hotline_direct", g.community[ids[direct]])
         moved = ids[~direct]
@@ -135,25 +145,28 @@ class Ladder:
         g.day_level[moved] = model.day
         model.counts.add("new_hotline_transferred", g.community[moved])
 
-    def handle(self, level: int) -> None:
-        """Handlers at one level take today's cases up to capacity and try to resolve them."""
+    def handle(self) -> None:
+        """Every level's handlers take today's cases up to capacity, pay and try to resolve them.
+        All levels act on the morning's queues, so a case that climbs today waits a day."""
         model, g = self.model, self.model.grievances
-        waiting = self.waiting(level)
+        waiting = self.waiting()
+        waiting = waiting[g.level[waiting] >= 0]
+        level = g.level[waiting]
         pool = self.pool_of(waiting, level)
-        taken, purchased = self.allocate(waiting, pool, level)
-        ids, pool, purchased = waiting[taken], pool[taken], purchased[taken]
+        taken, purchased = self.allocate(waiting, pool, self.pools["ladder"])
+        ids, level, pool, purchased = waiting[taken], level[taken], pool[taken], purchased[taken]
         self.respond(ids)
         g.day_attempted[ids] = model.day
         cost = self.cost_of(ids, level, pool, purchased)
         paid = model.ledger.charge(g.community[ids].astype(np.int64), cost)
         self.escalate(ids[~paid])  # no money: the problem climbs
-        ids, pool = ids[paid], pool[paid]
+        ids, level, pool = ids[paid], level[paid], pool[paid]
         ok = model.streams["handle"].random(len(ids)) < self.success_of(ids, level, pool)
         self.resolve(ids[ok])
         self.book_companies(ids, pool, ok)
-        failed = ids[~ok]
-        if level == GRASSROOTS and model.linkages:
-            cross = np.isin(g.category[failed], LINKAGE_CASES) & model.compound_linked[g.compound[failed]]
+        failed = ids[~ok & (level == GRASSROOTS)]
+        if model.linkages:
+            cross = LINKAGE_CASES[g.category[failed]] & model.compound_linked[g.compound[failed]]
             g.in_linkage[failed[cross]] = True
 
     def resolve(self, ids: np.ndarray) -> None:
@@ -177,23 +190,23 @@ class Ladder:
             linkage.settled += int(settled[linkage.compound])
 
     # ---- helpers --------------------------------------------------------------------------------
-    def allocate(self, ids: np.ndarray, pool: np.ndarray, level) -> tuple[np.ndarray, np.ndarray]:
+    def allocate(self, ids: np.ndarray, pool: np.ndarray, pools: slice) -> tuple[np.ndarray, np.ndarray]:
         """Within each pool, cases never tried first, then those tried longest ago, then the oldest
         reported (ties at random), up to today's capacity.
         Returns (taken, taken beyond own capacity — i.e. by purchased services)."""
         g = self.model.grievances
-        cap_all, cap_base = self.todays_capacity(pool, self.pools[level])
+        cap_all, cap_base = self.todays_capacity(pool, pools)
         noise = self.model.streams["handle"].random(len(ids))
         order = np.lexsort((noise, g.day_reported[ids], g.day_attempted[ids], pool))
-        ps = pool[order]
+        ps = pool[order] - pools.start
         rank = np.arange(len(ps)) - np.searchsorted(ps, ps, side="left")
         taken, purchased = np.empty(len(ids), bool), np.empty(len(ids), bool)
         taken[order] = rank < cap_all[ps]
         purchased[order] = rank >= cap_base[ps]
         return taken, purchased & taken
 
-    def todays_capacity(self, pool: np.ndarray, level: slice) -> tuple[np.ndarray, np.ndarray]:
-        """Cases each pool takes today: (all, own staff only), for the pools of one level.
+    def todays_capacity(self, pool: np.ndarray, pools: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Cases each pool takes today: (all, own staff only), for a range of pools.
 
         A sampled case stands for 1/scale real ones, so at a small scale a pool's capacity is a
         fraction of a case a day, and whole-case queues would make waits 1/scale times too long.
@@ -203,30 +216,30 @@ class Ladder:
         full city this is the plain capacity limit; at any scale the expected throughput is
         min(workload, capacity)."""
         rng = self.model.streams["handle"]
-        waiting = np.bincount(pool, minlength=len(self.base)).astype(float)
-        capacity = self.base + self.extra
-        alpha = np.minimum(self.model.p["mechanisms"]["workload_smoothing"], capacity[level])
-        self.workload[level] += alpha * (waiting[level] - self.workload[level])
-        share = np.minimum(1.0, capacity / np.maximum(self.workload, 1e-12))
+        waiting = np.bincount(pool - pools.start, minlength=pools.stop - pools.start).astype(float)
+        capacity, base = self.capacity[pools], self.base[pools]
+        workload = self.workload[pools]
+        workload += self.alpha[pools] * (waiting - workload)
+        share = np.minimum(1.0, capacity / np.maximum(workload, 1e-12))
         cap_all = stochastic_round(waiting * share, rng)
-        own = np.where(capacity > 0, self.base / np.maximum(capacity, 1e-12), 0.0)
-        return cap_all, np.floor(cap_all * own + rng.random(len(own))).astype(np.int64)
+        own = np.divide(base, capacity, out=np.zeros_like(base), where=capacity > 0)
+        cap_base = np.floor(cap_all * own + rng.random(len(own))).astype(np.int64)
+        return cap_all, cap_base
 
-    def pool_of(self, ids: np.ndarray, level: int) -> np.ndarray:
-        """The handler of each case at a level."""
+    def pool_of(self, ids: np.ndarray, level: np.ndarray) -> np.ndarray:
+        """The handler of each case at its level."""
         model, g, o = self.model, self.model.grievances, self.offset
         community, compound = g.community[ids].astype(np.int64), g.compound[ids].astype(np.int64)
-        if level == PARTY:
-            return o["party"] + community
-        if level == CO_BUILDING:
-            return o["co_building"] + community
-        if level == DEPARTMENTS:
-            return np.full(len(ids), o["departments"])
-        own = np.isin(g.category[ids], COMPANY_CASES)
+        pool = np.where(level == PARTY, o["party"] + community,
+                        np.where(level == CO_BUILDING, o["co_building"] + community, o["departments"]))
+        here = level == GRASSROOTS
+        community, compound = community[here], compound[here]
+        own = COMPANY_CASES[g.category[ids[here]]]
         company = own & model.compound_has_company[compound]
         owners = own & ~company & model.compound_has_committee[compound]
-        return np.select([company, owners], [o["company"] + compound, o["owners"] + compound],
-                         o["committee"] + community)
+        pool[here] = np.where(company, o["company"] + compound,
+                              np.where(owners, o["owners"] + compound, o["committee"] + community))
+        return pool
 
     def is_community(self, pool: np.ndarray) -> np.ndarray:
         """Pools paid from the community's fund: party members' materials and the committee."""
@@ -234,25 +247,25 @@ class Ladder:
 
     def cost_of(self, ids, level, pool, purchased) -> np.ndarray:
         g, b = self.model.grievances, self.model.p["behaviour"]
-        cost = self.cost[level][g.category[ids]] * self.cost_multiplier[g.compound[ids]]
+        cost = self.cost[level, g.category[ids]] * self.cost_multiplier[g.compound[ids]]
         cost = cost + purchased * b["purchased_service_cost"]
         return np.where(self.is_community(pool), cost, 0.0)
 
     def success_of(self, ids, level, pool) -> np.ndarray:
         model, g, b, o = self.model, self.model.grievances, self.model.p["behaviour"], self.offset
         cat, community = g.category[ids], g.community[ids]
-        p = self.success[level][cat].copy()
-        if level in (PARTY, GRASSROOTS):  # neighbours who know each other settle disputes
-            p += ((cat == CAT["dispute"]) * b["mediation_familiarity"]
-                  * (model.familiarity[community] - 0.5))
-        if level == GRASSROOTS:
-            committee = (pool >= o["committee"]) & (pool < o["company"])
-            deliberated = np.isin(cat, (CAT["dispute"], CAT["infrastructure"])) & self.deliberation[community]
-            p += committee * deliberated * b["deliberation_bonus"]
-            company = (pool >= o["company"]) & (pool < o["owners"])
-            p += company * self.company_bonus[g.compound[ids]]
-            owners = (pool >= o["owners"]) & (pool < o["co_building"])
-            p = np.where(owners, b["self_management_success"], p)
+        p = self.success[level, cat]
+        # Neighbours who know each other settle disputes (party members and grassroots).
+        p += ((level <= GRASSROOTS) * (cat == CAT["dispute"]) * b["mediation_familiarity"]
+              * (model.familiarity[community] - 0.5))
+        # The grassroots handlers are told apart by their pools.
+        committee = (pool >= o["committee"]) & (pool < o["company"])
+        deliberated = DELIBERATED[cat] & self.deliberation[community]
+        p += committee * deliberated * b["deliberation_bonus"]
+        company = (pool >= o["company"]) & (pool < o["owners"])
+        p += company * self.company_bonus[g.compound[ids]]
+        owners = (pool >= o["owners"]) & (pool < o["co_building"])
+        p = np.where(owners, b["self_management_success"], p)
         return np.clip(p, 0.0, 1.0) * ~g.intractable[ids]
 
     def book_companies(self, ids, pool, ok) -> None:

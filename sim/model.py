@@ -53,7 +53,8 @@ class GovernanceModel(mesa.Model):
         self.grievances = Grievances(capacity=max(1024, int(len(self.residents) * 0.02)))
         self.ladder = Ladder(self)
         self.building_start = np.cumsum(self.building_residents) - self.building_residents
-        self.arise_rates = phases.arise_rates(self)
+        self.arise_rates = phases.arise_rates(self)  # buildings x categories, a day
+        self.arise_cumulative = np.cumsum(self.arise_rates.ravel())
         self.discovery_rate = phases.discovery_rates(self)
         self.neighbourhood, self.neighbourhood_residents = phases.neighbourhood(self)
         self.building_sums = {}
@@ -125,6 +126,7 @@ class GovernanceModel(mesa.Model):
         self.classes = classify(communities, self.p["classification"])
         self.class_labels = [k for k in (*CLASSES, "none") if np.any(self.classes == k)]
         self.class_index = np.array([self.class_labels.index(k) for k in self.classes])
+        self.class_matrix = outputs.class_matrix(self.class_index, len(self.class_labels))
         rng = self.streams["residents"]
         self.buildings, graph = city.build_buildings(compounds, np.random.default_rng(c["city_seed"]),
                                                      c["residents_per_building"], self.scale)
@@ -135,6 +137,9 @@ class GovernanceModel(mesa.Model):
         self.init_resident_state(rng)
         self.compound_kind = compounds["kind"].map(COMPOUND_KINDS.index).to_numpy(np.int8)
         self.building_residents = np.bincount(self.residents.building, minlength=len(self.buildings))
+        self.building_community = self.buildings["community"].to_numpy()
+        self.community_residents = np.bincount(self.building_community, self.building_residents,
+                                               minlength=self.n_communities)
         self.familiarity = 1.0 - communities["migrant_share"].to_numpy(float)
         self.funds = funding.allocate(self.p["funding"], communities, self.classes,
                                       self.policy.files[0] if self.policy.files else self.policy.name)

@@ -28,48 +28,57 @@ def collector(model) -> mesa.DataCollector:
             "mean_trust": lambda m: float(m.residents.trust.mean()),
             **{name: (lambda m, n=name: cumulative_rate(m, n)) for name in RATES},
         },
-        tables={"daily": ["day", "class", *FLOWS, *STOCKS, *RATES]},
+        tables={"daily": DAILY_COLUMNS},
     )
 
 
+DAILY_COLUMNS = ["day", "class", *FLOWS, *STOCKS, *RATES]
+
+
 def cumulative_rate(model, name: str) -> float:
-    totals = {k: (model.totals[k] + model.counts[k]).sum() for k in FLOWS}
-    return float(rate(totals, name))
+    """A rate over the run so far, city-wide (the running totals include today)."""
+    return float(rate(dict(zip(FLOWS, model.totals.values.sum(axis=1))), name))
 
 
 def record_day(model) -> None:
     """Add today's rows (one per class and one for the city) to the collector's daily table."""
-    flows = by_class(model, model.counts.values)
+    flows = by_class(model, model.counts.values)  # flows x (classes + city)
     stocks = community_stocks(model)
-    residents = by_class(model, stocks["residents"])
-    for j, label in enumerate([*model.class_labels, CITY]):
-        row = {"day": model.day, "class": label}
-        row |= {name: float(flows[i, j]) for i, name in enumerate(FLOWS)}
-        row |= {"n_open": int(by_class(model, stocks["n_open"])[j]),
-                "n_open_reported": int(by_class(model, stocks["n_open_reported"])[j]),
-                "budget_left": float(by_class(model, model.ledger.balance / model.scale)[j])}
-        for name in ("satisfaction", "trust"):
-            row[f"mean_{name}"] = float(by_class(model, stocks[name])[j] / max(residents[j], 1))
-        row |= {name: float(rate(row, name)) for name in RATES}
-        model.datacollector.add_table_row("daily", row)
+    summed = {k: by_class(model, v) for k, v in stocks.items()}
+    residents = np.maximum(summed["residents"], 1)
+    values = {**dict(zip(FLOWS, flows)),
+              "n_open": summed["n_open"], "n_open_reported": summed["n_open_reported"],
+              "budget_left": by_class(model, model.ledger.balance) / model.scale,
+              "mean_satisfaction": summed["satisfaction"] / residents,
+              "mean_trust": summed["trust"] / residents}
+    values |= {name: rate(values, name) for name in RATES}
+    table = np.array([values[c] for c in DAILY_COLUMNS[2:]], dtype=float).T.tolist()
+    for label, row in zip(model.class_labels + [CITY], table):
+        model.datacollector.add_table_row(
+            "daily", {"day": model.day, "class": label, **dict(zip(DAILY_COLUMNS[2:], row))})
 
 
 def by_class(model, per_community: np.ndarray) -> np.ndarray:
     """Sum over the communities of each class, then the city; last axis = classes + city."""
-    onehot = np.zeros((model.n_communities, len(model.class_labels) + 1))
-    onehot[np.arange(model.n_communities), model.class_index] = 1
+    return per_community @ model.class_matrix
+
+
+def class_matrix(class_index: np.ndarray, n_classes: int) -> np.ndarray:
+    """Communities x (classes + city): 1 where a community counts toward a column."""
+    onehot = np.zeros((len(class_index), n_classes + 1))
+    onehot[np.arange(len(class_index)), class_index] = 1
     onehot[:, -1] = 1
-    return per_community @ onehot
+    return onehot
 
 
 def community_stocks(model) -> dict[str, np.ndarray]:
     g, n = model.grievances, model.n_communities
     open_ids = g.open_ids[g.state[g.open_ids] == State.OPEN]
     reported = open_ids[g.level[open_ids] != UNREPORTED]
-    building_comm = model.buildings["community"].to_numpy()
+    building_comm = model.building_community
     out = {"n_open": np.bincount(g.community[open_ids], minlength=n),
            "n_open_reported": np.bincount(g.community[reported], minlength=n),
-           "residents": np.bincount(building_comm, model.building_residents, minlength=n)}
+           "residents": model.community_residents}
     for name in ("satisfaction", "trust"):
         out[name] = np.bincount(building_comm, model.building_sums[name], minlength=n)
     return out

@@ -20,12 +20,14 @@ def arise(model) -> np.ndarray:
     """New grievances: Poisson counts per building and category, then a resident of the building
     drawn for each. Returns the new grievance ids."""
     rng = model.streams["arise"]
-    counts = rng.poisson(model.arise_rates)  # buildings x categories, per day
-    building, category = np.nonzero(counts)
-    k = counts[building, category]
-    building, category = np.repeat(building, k), np.repeat(category, k)
+    # A Poisson number of grievances city-wide, each in a (building, category) cell with
+    # probability proportional to its rate: the same as a Poisson draw per cell, far cheaper.
+    n = rng.poisson(model.arise_cumulative[-1])
+    cell = np.searchsorted(model.arise_cumulative, rng.random(n) * model.arise_cumulative[-1],
+                           side="right")
+    building, category = np.divmod(cell, len(CATEGORIES))
     start = model.building_start[building]
-    resident = start + (rng.random(len(building)) * model.building_residents[building]).astype(np.int64)
+    resident = start + (rng.random(n) * model.building_residents[building]).astype(np.int64)
     r = model.residents
     share = np.array([model.p["behaviour"]["intractable_share"][c] for c in CATEGORIES])
     ids = model.grievances.add(resident=resident, community=r.community[resident],
@@ -264,8 +266,8 @@ class Ledger:
 
 
 def account(model) -> None:
-    """Close the day's books: rows by class, the data collector, running totals."""
+    """Close the day's books: running totals, rows by class, the data collector."""
+    model.totals.values += model.counts.values
     outputs.record_day(model)
     model.datacollector.collect(model)
-    model.totals.values += model.counts.values
     model.counts.reset()
