@@ -51,9 +51,9 @@ RATES = {
 def rate(table, name: str):
     """A rate from summed flows of a table or mapping; NaN where nothing was due."""
     num, den = RATES[name]
-    d = sum(np.asarray(table[k], dtype=float) for k in den)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(d > 0, np.asarray(table[num], dtype=float) / np.where(d > 0, d, 1), np.nan)
+    d = np.asarray(sum(table[k] for k in den), dtype=float)
+    n = np.asarray(table[num], dtype=float)
+    return np.divide(n, d, out=np.full(d.shape, np.nan), where=d > 0)
 
 
 class DayCounts:

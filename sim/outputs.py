@@ -37,7 +37,7 @@ DAILY_COLUMNS = ["day", "class", *FLOWS, *STOCKS, *RATES]
 
 def cumulative_rate(model, name: str) -> float:
     """A rate over the run so far, city-wide (the running totals include today)."""
-    return float(rate(dict(zip(FLOWS, model.totals.values.sum(axis=1))), name))
+    return float(rate(model.city_totals, name))
 
 
 def record_day(model) -> None:
@@ -52,6 +52,7 @@ def record_day(model) -> None:
               "mean_satisfaction": summed["satisfaction"] / residents,
               "mean_trust": summed["trust"] / residents}
     values |= {name: rate(values, name) for name in RATES}
+    model.city_totals = dict(zip(FLOWS, model.totals.values.sum(axis=1)))
     table = np.array([values[c] for c in DAILY_COLUMNS[2:]], dtype=float).T.tolist()
     for label, row in zip(model.class_labels + [CITY], table):
         model.datacollector.add_table_row(
