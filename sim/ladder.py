@@ -76,6 +76,7 @@ class Ladder:
         base[self.offset["hotline"]] = model.hotline.daily_capacity
         self.base, self.extra = base * model.scale, extra * model.scale
         self.capacity = self.base + self.extra
+        self.noise_bits = 63 - 24 - len(base).bit_length()  # see allocate
         self.workload = np.zeros(len(base))  # smoothed waiting cases per pool
         # A day's weight in the workload: at most a day's capacity (see todays_capacity).
         self.alpha = np.minimum(m["workload_smoothing"], self.capacity)
@@ -196,8 +197,13 @@ class Ladder:
         Returns (taken, taken beyond own capacity — i.e. by purchased services)."""
         g = self.model.grievances
         cap_all, cap_base = self.todays_capacity(pool, pools)
-        noise = self.model.streams["handle"].random(len(ids))
-        order = np.lexsort((noise, g.day_reported[ids], g.day_attempted[ids], pool))
+        # One sort key: pool, then day last tried (never = -1 first), then day reported (12 bits
+        # each: days < 4,096), then a random tie-break in the bits left of 63.
+        bits = self.noise_bits
+        noise = self.model.streams["handle"].integers(0, 1 << bits, len(ids))
+        key = (((pool.astype(np.int64) << 12 | (g.day_attempted[ids] + 1)) << 12
+                | g.day_reported[ids]) << bits) | noise
+        order = np.argsort(key)
         ps = pool[order] - pools.start
         rank = np.arange(len(ps)) - np.searchsorted(ps, ps, side="left")
         taken, purchased = np.empty(len(ids), bool), np.empty(len(ids), bool)

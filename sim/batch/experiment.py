@@ -1,0 +1,528 @@
+"""Experiment files: which scenarios (variants) x sweep points x replications to run (DESIGN §9).
+
+An experiment is TOML, validated key by key like a scenario; every error is one line naming the
+file, the key and what was expected (`InputError`), and nothing runs.
+
+    name = "funding-reform"                  # default: the file name
+    description = "..."
+    scenarios = ["xining-uniform", "xining-classified"]   # the variants (or [[variants]] below)
+    replications = 30                        # runs per variant and sweep point
+    seed = 20240917                          # entropy of the experiment's SeedSequence
+    days = 365                               # optional: overrides the scenarios' [run] days
+    scale = 0.01                             # optional: overrides the scenarios' [run] scale
+    keep = ["summary", "communities"]        # tables kept per run; add "daily" for daily series
+
+    [set]                                    # optional: parameters set in every variant
+    funding.total = 0
+
+    [[variants]]                             # a variant: a scenario plus a few changed keys
+    name = "classified-grid-800"
+    scenario = "xining-classified"           # a shipped name, or a .toml path relative to this file
+    set = { mechanisms.households_per_grid = 800 }
+
+    [sweep]                                  # optional: the same sweep crosses every variant
+    design = "factorial"                     # or "latin_hypercube", "sobol"
+    values = { "funding.by_class.B" = [150_000, 300_000] }    # factorial: listed values
+    # ranges = { "funding.by_class.B" = [150_000, 400_000] }  # latin_hypercube / sobol: [lo, hi]
+    # samples = 64                                             # latin_hypercube / sobol
+
+Seeds (common random numbers): one `numpy.random.SeedSequence(seed)` spawns one child per
+replication; replication r of every variant and sweep point runs with the same seed, and inside a
+run each stochastic subsystem draws from its own stream (sim.model.stream). Without `seed`, the
+batch draws fresh entropy once and records it in its result folder.
+"""
+
+import hashlib
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from sim.errors import InputError
+from sim.parameters import SCHEMA
+from sim.scenario import (
+    SCENARIO_DIR, Scenario, check_value, load as load_scenario, read_toml, shipped_scenarios, shown,
+)
+
+EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
+TABLES = ("summary", "communities", "daily")
+DEFAULT_KEEP = ("summary", "communities")
+DESIGNS = ("factorial", "latin_hypercube", "sobol")
+MAX_REPLICATIONS = 99_999  # run ids give replications five digits
+MAX_POINTS = 99_999  # and sweep points five
+TOP_KEYS = {
+    "name": "experiment name (default: the file name)",
+    "description": "one line saying what the experiment compares",
+    "scenarios": "list of scenario names or paths, one variant each",
+    "variants": "[[variants]] tables: name, scenario, set",
+    "replications": "runs per variant and sweep point",
+    "seed": "entropy of the experiment's SeedSequence",
+    "days": "days simulated (overrides the scenarios')",
+    "scale": "share of residents simulated (overrides the scenarios')",
+    "keep": "tables kept per run",
+    "set": "parameters set in every variant",
+    "sweep": "parameter sweep crossed with every variant",
+}
+VARIANT_KEYS = ("name", "scenario", "set")
+SWEEP_KEYS = ("design", "values", "ranges", "samples", "seed")
+
+
+@dataclass(frozen=True)
+class Config:
+    """One variant at one sweep point: a validated scenario, ready to run with any seed."""
+
+    variant: str
+    point: int
+    values: tuple  # swept values, in the order of the sweep's keys
+    scenario: Scenario
+    key: str  # "<variant>.p<point>": the stable prefix of its run ids
+
+    def record(self, keys: tuple[str, ...]) -> dict:
+        """As stored in the result folder's experiment.json: enough to re-run any of its runs."""
+        return {"variant": self.variant, "point": self.point, "scenario": self.scenario.name,
+                "files": self.scenario.files, "values": dict(zip(keys, self.values)),
+                "params": self.scenario.params}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: a config and a replication. The worker's whole input (picklable)."""
+
+    run_id: str
+    experiment: str
+    config: Config
+    keys: tuple[str, ...]  # swept parameters, dotted
+    replication: int
+    seed: int
+    entropy: int
+    keep: tuple[str, ...]
+
+
+@dataclass
+class Sweep:
+    """A validated sweep: dotted parameter keys and, once resolved, one tuple of values a point."""
+
+    design: str
+    keys: tuple[str, ...]
+    values: dict[str, list] = field(default_factory=dict)  # factorial
+    ranges: dict[str, tuple] = field(default_factory=dict)  # latin_hypercube, sobol
+    samples: int = 0
+    seed: int | None = None
+
+    def points(self, entropy: int) -> list[tuple]:
+        if self.design == "factorial":
+            return list(itertools.product(*(self.values[k] for k in self.keys)))
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed if self.seed is not None
+                                                           else entropy))
+        from scipy.stats import qmc
+
+        d = len(self.keys)
+        if self.design == "latin_hypercube":
+            unit = qmc.LatinHypercube(d=d, rng=rng).random(self.samples)
+        else:
+            unit = qmc.Sobol(d=d, scramble=True, rng=rng).random_base2(int(np.log2(self.samples)))
+        points = []
+        for row in unit:
+            point = []
+            for u, key in zip(row, self.keys):
+                lo, hi = self.ranges[key]
+                value = lo + float(u) * (hi - lo)
+                point.append(min(max(round(value), lo), hi) if isinstance(lo, int) else value)
+            points.append(tuple(point))
+        return points
+
+
+@dataclass
+class Experiment:
+    """A validated experiment file. `resolve(entropy)` builds its configs (variants x points)."""
+
+    name: str
+    description: str
+    path: Path
+    text: str
+    replications: int
+    seed: int | None
+    keep: tuple[str, ...]
+    variants: list[tuple[str, Scenario]]  # (name, scenario with set/days/scale applied)
+    sweep: Sweep | None
+    days: int | None = None
+    scale: float | None = None
+    entropy: int | None = None
+    configs: list[Config] = field(default_factory=list)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.sweep.keys if self.sweep else ()
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.configs) * self.replications
+
+    def resolve(self, entropy: int | None = None) -> "Experiment":
+        """Fix the entropy (the file's seed, else the one given) and build every config; each
+        is validated, its funding included, before anything runs."""
+        entropy = self.seed if self.seed is not None else entropy
+        if entropy is None:
+            entropy = int(np.random.SeedSequence().entropy)
+        self.entropy = int(entropy)
+        points = self.sweep.points(self.entropy) if self.sweep else [()]
+        configs, checked = [], {}
+        for variant, base in self.variants:
+            for p, values in enumerate(points):
+                where = f"{self.path} (variant \"{variant}\"" + (
+                    f", sweep point {p}: {point_text(self.keys, values)})" if values else ")")
+                scenario = base.with_overrides(nest(self.keys, values), origin=where) \
+                    if values else base
+                check_city_and_funding(scenario, where, checked)
+                configs.append(Config(variant, p, tuple(values), scenario,
+                                      f"{safe_name(variant)}.p{p:05d}"))
+        self.configs = configs
+        return self
+
+    def seed_of(self, replication: int) -> int:
+        return replication_seed(self.entropy, replication)
+
+    def tasks(self) -> Iterator[Task]:
+        """Every run, replication by replication, so that paired runs finish together."""
+        for r in range(self.replications):
+            seed = self.seed_of(r)
+            for c in self.configs:
+                yield Task(run_id(c.key, r), self.name, c, self.keys, r, seed, self.entropy,
+                           self.keep)
+
+    def fingerprint(self) -> dict[str, str]:
+        """Per config, a hash of everything that fixes its runs' tables except the replication:
+        the entropy, the tables kept, the swept values and every parameter."""
+        return {c.key: digest({"entropy": str(self.entropy), "keep": self.keep,
+                               "record": c.record(self.keys)}) for c in self.configs}
+
+
+def replication_seed(entropy: int, replication: int) -> int:
+    """The run seed of replication r: child r of SeedSequence(entropy), as sim.model.seed_of
+    turns a SeedSequence into a seed (the same for every variant and sweep point)."""
+    child = np.random.SeedSequence(entropy, spawn_key=(replication,))
+    return int(child.generate_state(1, np.uint64)[0] >> 1)
+
+
+def run_id(config_key: str, replication: int) -> str:
+    return f"{config_key}.r{replication:05d}"
+
+
+def digest(obj: Any) -> str:
+    text = json.dumps(obj, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def safe_name(name: str) -> str:
+    """A name fit for a file name: letters, digits, '-' and '_' kept, anything else '_'."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "_"
+
+
+def point_text(keys, values) -> str:
+    return ", ".join(f"{k} = {shown(v)}" for k, v in zip(keys, values))
+
+
+def nest(keys, values) -> dict:
+    """("funding.by_class.B",), (200000,) -> {"funding": {"by_class": {"B": 200000}}}."""
+    out: dict = {}
+    for key, value in zip(keys, values):
+        *parents, leaf = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
+# ---- loading and validating -------------------------------------------------------------------
+def resolve_path(name_or_path: str | Path) -> Path:
+    """An experiment by path, or by name from the shipped `experiments/` folder."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml" and not path.exists():
+        path = EXPERIMENT_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        raise InputError(f"{name_or_path}: no such experiment file (expected a .toml path or one "
+                         f"of {', '.join(shipped_experiments()) or 'the files in experiments/'})")
+    return path
+
+
+def shipped_experiments() -> list[str]:
+    return sorted(p.stem for p in EXPERIMENT_DIR.glob("*.toml"))
+
+
+def load(name_or_path: str | Path) -> Experiment:
+    """Read and validate an experiment file; its scenarios are loaded and validated too."""
+    path = resolve_path(name_or_path)
+    raw = read_toml(path)
+    origin = str(path)
+
+    def fail(key: str, expected: str, value: Any):
+        raise InputError(f"{origin}: key \"{key}\": expected {expected}, got {shown(value)}")
+
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise InputError(f"{origin}: unknown key \"{key}\" (expected one of "
+                             f"{', '.join(TOP_KEYS)})")
+    for key in ("name", "description"):
+        if key in raw and not isinstance(raw[key], str):
+            fail(key, "a string", raw[key])
+    name = raw.get("name") or path.stem
+    if "replications" not in raw:
+        raise InputError(f"{origin}: key \"replications\": expected a whole number of runs per "
+                         f"variant and sweep point (1 to {MAX_REPLICATIONS:,}), but it is missing")
+    replications = whole(raw["replications"], 1, MAX_REPLICATIONS, "replications", origin)
+    seed = whole(raw["seed"], 0, 2**63 - 1, "seed", origin) if "seed" in raw else None
+    keep = check_keep(raw.get("keep", list(DEFAULT_KEEP)), origin)
+    run = {}
+    for key in ("days", "scale"):
+        if key in raw:
+            param = SCHEMA["run"][key]
+            run[key] = check_value(raw[key], param, param.default, key, origin)
+    shared = check_set(raw.get("set", {}), "set", origin)
+    variants = []
+    for vname, scenario, own in read_variants(raw, path):
+        where = f"{origin} (variant \"{vname}\")"
+        for over in (shared, own, {"run": run} if run else {}):
+            if over:
+                scenario = scenario.with_overrides(over, origin=where)
+        variants.append((vname, scenario))
+    sweep = check_sweep(raw["sweep"], origin, variants[0][1]) if "sweep" in raw else None
+    if sweep and len(sweep.keys) and sweep.design == "factorial":
+        n = int(np.prod([len(v) for v in sweep.values.values()]))
+        if n > MAX_POINTS:
+            raise InputError(f"{origin}: key \"sweep.values\": expected at most {MAX_POINTS:,} "
+                             f"points in the full factorial, got {n:,}")
+    return Experiment(name, raw.get("description", ""), path,
+                      path.read_text(encoding="utf-8"), replications, seed, keep, variants, sweep,
+                      run.get("days"), run.get("scale"))
+
+
+def whole(value: Any, lo: int, hi: int, key: str, origin: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InputError(f"{origin}: key \"{key}\": expected a whole number in [{lo:,}, {hi:,}], "
+                         f"got {shown(value)}")
+    return int(value)
+
+
+def check_keep(value: Any, origin: str) -> tuple[str, ...]:
+    if (not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
+            or any(v not in TABLES for v in value) or len(set(value)) != len(value)):
+        raise InputError(f"{origin}: key \"keep\": expected a list of table names from "
+                         f"{', '.join(TABLES)}, each once, got {shown(value)}")
+    return tuple(t for t in TABLES if t in value)  # a fixed order
+
+
+def check_set(value: Any, key: str, origin: str) -> dict:
+    """Parameters set on top of a scenario: a nested table like a scenario's sections."""
+    from sim.scenario import check_tree
+
+    if not isinstance(value, dict):
+        raise InputError(f"{origin}: key \"{key}\": expected a table of scenario parameters "
+                         f"(e.g. {key} = {{ mechanisms.households_per_grid = 800 }}), got "
+                         f"{shown(value)}")
+    for bad in ("name", "description", "extends"):
+        if bad in value:
+            raise InputError(f"{origin}: key \"{key}.{bad}\": expected scenario parameters only "
+                             f"(sections {', '.join(SCHEMA)}), got {shown(value[bad])}")
+    if "seed" in value.get("run", {}):
+        raise InputError(f"{origin}: key \"{key}.run.seed\": expected no run seed (each "
+                         "replication's seed comes from the experiment's seed), got "
+                         f"{shown(value['run']['seed'])}")
+    return check_tree(value, f"{origin} ({key})")
+
+
+def read_variants(raw: dict, path: Path) -> list[tuple[str, Scenario, dict]]:
+    """(name, loaded scenario, its own set) for each variant, from `scenarios` or [[variants]]."""
+    origin = str(path)
+    if ("scenarios" in raw) == ("variants" in raw):
+        raise InputError(f"{origin}: key \"scenarios\": expected either a list of scenarios or "
+                         "[[variants]] tables (one of the two), got "
+                         + ("both" if "scenarios" in raw else "neither"))
+    out = []
+    if "scenarios" in raw:
+        names = raw["scenarios"]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise InputError(f"{origin}: key \"scenarios\": expected a list of scenario names or "
+                             f".toml paths, got {shown(names)}")
+        for i, ref in enumerate(names):
+            scenario = find_scenario(ref, path, f"scenarios[{i}]")
+            out.append((scenario.name, scenario, {}))
+    else:
+        tables = raw["variants"]
+        if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
+            raise InputError(f"{origin}: key \"variants\": expected [[variants]] tables with keys "
+                             f"{', '.join(VARIANT_KEYS)}, got {shown(tables)}")
+        for i, table in enumerate(tables):
+            key = f"variants[{i}]"
+            for k in table:
+                if k not in VARIANT_KEYS:
+                    raise InputError(f"{origin}: unknown key \"{key}.{k}\" (expected one of "
+                                     f"{', '.join(VARIANT_KEYS)})")
+            if not isinstance(table.get("scenario"), str):
+                raise InputError(f"{origin}: key \"{key}.scenario\": expected a scenario name or "
+                                 f".toml path, got {shown(table.get('scenario', 'nothing'))}")
+            scenario = find_scenario(table["scenario"], path, f"{key}.scenario")
+            vname = table.get("name", scenario.name)
+            if not isinstance(vname, str) or not vname:
+                raise InputError(f"{origin}: key \"{key}.name\": expected a non-empty string, "
+                                 f"got {shown(vname)}")
+            own = check_set(table.get("set", {}), f"{key}.set", origin)
+            out.append((vname, scenario, own))
+    seen: dict[str, str] = {}
+    for vname, _, _ in out:
+        if safe_name(vname) in seen:
+            raise InputError(f"{origin}: key \"variants\": expected each variant to have its own "
+                             f"name, but \"{vname}\" is used twice"
+                             + ("" if seen[safe_name(vname)] == vname else
+                                f" (as \"{seen[safe_name(vname)]}\", the same in a file name)")
+                             + "; give [[variants]] a name")
+        seen[safe_name(vname)] = vname
+    return out
+
+
+def find_scenario(ref: str, experiment_path: Path, key: str) -> Scenario:
+    """A shipped scenario by name, or a .toml path relative to the experiment file."""
+    path = Path(ref)
+    if path.suffix == ".toml":
+        path = path if path.is_absolute() else experiment_path.parent / path
+    else:
+        path = SCENARIO_DIR / f"{ref}.toml"
+    if not path.is_file():
+        raise InputError(f"{experiment_path}: key \"{key}\": expected a shipped scenario "
+                         f"({', '.join(shipped_scenarios())}) or a .toml path relative to the "
+                         f"experiment file, got {shown(ref)}")
+    return load_scenario(path)  # its own errors name its own file
+
+
+def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested TOML tables to dotted keys: both `"a.b" = x` and `a.b = x` give "a.b"."""
+    out = {}
+    for k, v in table.items():
+        key = f"{prefix}.{k}" if prefix else k
+        out.update(flatten(v, key) if isinstance(v, dict) else {key: v})
+    return out
+
+
+def param_default(key: str) -> Any:
+    """The default of a dotted scenario parameter ("funding.by_class.B"), or KeyError."""
+    section, *parts = key.split(".")
+    if not parts:
+        raise KeyError(key)
+    value = SCHEMA[section][parts[0]].default
+    rest = parts[1:]
+    for part in rest:
+        value = value[part]
+    return value
+
+
+def check_sweep(raw: Any, origin: str, base: Scenario) -> Sweep:
+    """Validate the sweep: the design, its keys (real scenario parameters, one value each),
+    and each value or range through Scenario.with_overrides."""
+    if not isinstance(raw, dict):
+        raise InputError(f"{origin}: key \"sweep\": expected a [sweep] table, got {shown(raw)}")
+    for k in raw:
+        if k not in SWEEP_KEYS:
+            raise InputError(f"{origin}: unknown key \"sweep.{k}\" (expected one of "
+                             f"{', '.join(SWEEP_KEYS)})")
+    design = raw.get("design", "factorial")
+    if design not in DESIGNS:
+        raise InputError(f"{origin}: key \"sweep.design\": expected one of {', '.join(DESIGNS)}, "
+                         f"got {shown(design)}")
+    wanted, unwanted = ("values", "ranges") if design == "factorial" else ("ranges", "values")
+    if unwanted in raw:
+        raise InputError(f"{origin}: key \"sweep.{unwanted}\": expected \"{wanted}\" for a "
+                         f"{design} sweep, got \"{unwanted}\"")
+    if not isinstance(raw.get(wanted), dict) or not raw[wanted]:
+        example = ('{ "mechanisms.households_per_grid" = [300, 400, 800] }' if wanted == "values"
+                   else '{ "mechanisms.households_per_grid" = [300, 800] }')
+        raise InputError(f"{origin}: key \"sweep.{wanted}\": expected a table of scenario "
+                         f"parameters, e.g. {wanted} = {example}, got "
+                         f"{shown(raw.get(wanted, 'nothing'))}")
+    entries = flatten(raw[wanted])
+    sweep = Sweep(design, tuple(entries))
+    for key, given in entries.items():
+        full = f"sweep.{wanted}.{key}"
+        try:
+            default = param_default(key)
+        except (KeyError, TypeError, IndexError):
+            raise InputError(f"{origin}: key \"{full}\": expected a scenario parameter "
+                             "(section.key, e.g. mechanisms.households_per_grid or "
+                             "funding.by_class.B)") from None
+        if isinstance(default, (dict, list)):
+            raise InputError(f"{origin}: key \"{full}\": expected a single-valued parameter, but "
+                             f"{key} is a {'table' if isinstance(default, dict) else 'list'}; "
+                             f"sweep one of its entries, e.g. {key}."
+                             f"{next(iter(default)) if isinstance(default, dict) else '...'}")
+        where = f"{origin} (sweep)"
+        if wanted == "values":
+            if not isinstance(given, list) or not given:
+                raise InputError(f"{origin}: key \"{full}\": expected a non-empty list of values, "
+                                 f"got {shown(given)}")
+            checked = [check_one(base, key, v, where) for v in given]
+            if len(set(map(repr, checked))) != len(checked):
+                raise InputError(f"{origin}: key \"{full}\": expected each value once, got "
+                                 f"{shown(given)}")
+            sweep.values[key] = checked
+        else:
+            numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+            if not numeric:
+                raise InputError(f"{origin}: key \"{full}\": expected a numeric parameter for a "
+                                 f"{design} range, but {key} is {shown(default)}")
+            if (not isinstance(given, list) or len(given) != 2
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                               for v in given) or not given[0] < given[1]):
+                raise InputError(f"{origin}: key \"{full}\": expected a range [low, high] of two "
+                                 f"numbers with low < high, got {shown(given)}")
+            sweep.ranges[key] = tuple(check_one(base, key, v, where) for v in given)
+    if design != "factorial":
+        samples = raw.get("samples")
+        if samples is None:
+            raise InputError(f"{origin}: key \"sweep.samples\": expected the number of points of "
+                             f"the {design} sample, but it is missing")
+        sweep.samples = whole(samples, 1, MAX_POINTS, "sweep.samples", origin)
+        if design == "sobol" and sweep.samples & (sweep.samples - 1):
+            raise InputError(f"{origin}: key \"sweep.samples\": expected a power of 2 for a "
+                             f"Sobol sample (its balance needs it), got {shown(samples)}")
+    elif "samples" in raw:
+        raise InputError(f"{origin}: key \"sweep.samples\": expected no samples for a factorial "
+                         "sweep (its points are every combination of the listed values), got "
+                         f"{shown(raw['samples'])}")
+    if "seed" in raw:
+        if design == "factorial":
+            raise InputError(f"{origin}: key \"sweep.seed\": expected no seed for a factorial "
+                             f"sweep (it draws nothing), got {shown(raw['seed'])}")
+        sweep.seed = whole(raw["seed"], 0, 2**63 - 1, "sweep.seed", origin)
+    return sweep
+
+
+def check_one(base: Scenario, key: str, value: Any, origin: str) -> Any:
+    """One swept value, validated (and typed) by Scenario.with_overrides."""
+    checked = base.with_overrides(nest([key], [value]), origin=origin)
+    return param_value(checked.params, key)
+
+
+def param_value(params: dict, key: str) -> Any:
+    node = params
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def check_city_and_funding(scenario: Scenario, where: str, checked: dict) -> None:
+    """What only building the city can check (a CSV's rows, the classification, the funding
+    total), as `shequ validate` does: a tiny model, once per distinct city, classification and
+    funding."""
+    key = digest([scenario.params[s] for s in ("city", "classification", "funding")])
+    if key in checked:
+        return
+    from sim.model import GovernanceModel
+
+    try:
+        GovernanceModel(scenario=scenario, scale=1e-4, days=1)
+    except InputError as e:
+        raise InputError(f"{where}: {e}") from None
+    checked[key] = True

@@ -1,0 +1,221 @@
+"""Every word the visual side shows, in English and Chinese (`--lang zh`), and the fonts to show
+them with.
+
+`text(key, lang)` looks a label up; `LABELS[key]` is `(english, chinese)`. Keeping both in one
+table means a new label cannot be added in one language only (a test checks the table).
+"""
+
+import warnings
+
+import matplotlib
+from matplotlib import font_manager
+
+LANGS = ("en", "zh")
+
+# key: (English, Chinese)
+LABELS: dict[str, tuple[str, str]] = {
+    # ---- the app -----------------------------------------------------------------------------
+    "title": ("Shequ: community governance, day by day", "社区治理：一天一天地看"),
+    "graph_title": ("Neighbourhood graph, day {day} of {days}", "邻里网络图：第 {day} 天 / 共 {days} 天"),
+    "plots_title": ("By class: rates over the last 30 days, and funds left",
+                    "分类比较：近 30 天的比率与剩余经费"),
+    "story_title": ("One grievance's story", "一件诉求的经历"),
+    "another": ("Another grievance", "换一件诉求"),
+    "facts_title": ("This run", "本次运行"),
+    "apply_hint": ("Change a control, then press Reset to start a run with it. The play-interval "
+                   "slider sets the speed.",
+                   "调整参数后按 Reset 以新参数重新开始；Play Interval 滑块控制速度。"),
+    "no_grievance": ("No grievance has arisen yet: press Step.", "还没有产生诉求：请按 Step。"),
+    # ---- controls ----------------------------------------------------------------------------
+    "funding_scheme": ("Funding scheme", "经费分配方式"),
+    "scheme_by_class": ("by class (the sliders)", "按类别（滑块金额）"),
+    "scheme_per_capita": ("per resident", "按人口"),
+    "scheme_needs_based": ("by need", "按需求"),
+    "fund": ("Fund of a class-{cls} community (yuan a year)", "{cls} 类社区经费（元/年）"),
+    "hold_total": ("Hold the city total (scale the class amounts to it)",
+                   "保持全市总额不变（按比例调整各类金额）"),
+    "households_per_grid": ("Grid size (households per grid worker)", "网格规模（每名网格员服务户数）"),
+    "four_party_linkage": ("Four-party linkage meetings", "四方联动联席会"),
+    "measure": ("Measure: {name}", "措施：{name}"),
+    "commercial_share_min": ("Class A: commercial-housing share at least", "A 类：商品房住户占比不低于"),
+    "old_residents_max_a": ("Class A: old-compound residents below", "A 类：老旧小区居民少于"),
+    "population_min_b": ("Class B: population at least", "B 类：人口不少于"),
+    "old_residents_min_b": ("Class B: old-compound residents at least", "B 类：老旧小区居民不少于"),
+    "seed": ("Random seed", "随机种子"),
+    # ---- facts panel -------------------------------------------------------------------------
+    "fact_scenario": ("Scenario: **{name}**, seed {seed}, scale 1:{inv:,}",
+                      "情景：**{name}**，种子 {seed}，比例 1:{inv:,}"),
+    "fact_classes": ("Communities by class: {counts}", "各类社区数：{counts}"),
+    "fact_funds": ("Fund a community gets: {funds}; city total {total:,} yuan a year",
+                   "每个社区经费：{funds}；全市合计 {total:,} 元/年"),
+    "fact_funds_scheme": ("Funds divided {scheme}: mean per community {funds}; city total {total:,} yuan",
+                          "经费{scheme}分配：各类社区平均 {funds}；全市合计 {total:,} 元"),
+    "fact_mechanisms": ("Grid of {grid} households; four-party linkage {linkage}",
+                        "每个网格 {grid} 户；四方联动{linkage}"),
+    "fact_measures": ("Type measures: {measures}", "分类措施：{measures}"),
+    "on": ("on", "开启"),
+    "off": ("off", "关闭"),
+    "none": ("none", "无"),
+    "replay": ("Replay of run **{run}** from {store}", "回放：结果库 {store} 中的运行 **{run}**"),
+    # ---- plots -------------------------------------------------------------------------------
+    "response_rate": ("Response in time", "及时响应率"),
+    "resolution_rate": ("Resolution", "解决率"),
+    "satisfaction_rate": ("Satisfied at return visit", "回访满意率"),
+    "funds_left": ("Funds left (% of the year's)", "剩余经费（占全年 %）"),
+    "day": ("day", "天"),
+    "class": ("class", "类别"),
+    "city": ("city", "全市"),
+    "class_name": ("class {cls}", "{cls} 类"),
+    # ---- graph and legend --------------------------------------------------------------------
+    "community_label": ("{cls} · {name} · {fund}k yuan", "{cls} 类 · {name} · {fund} 千元"),
+    "satisfaction_bar": ("mean satisfaction of a building's residents", "楼院居民平均满意度"),
+    "legend_building": ("building (colour: satisfaction)", "楼院（颜色：满意度）"),
+    "legend_old": ("old compound", "老旧小区"),
+    "legend_commercial": ("commercial compound", "商品房小区"),
+    "legend_other": ("other compound", "其他小区"),
+    "legend_reported": ("open grievance, reported", "未办结诉求（已反映）"),
+    "legend_silent": ("open grievance, not yet voiced", "未办结诉求（尚未反映）"),
+    "legend_grid_worker": ("grid worker", "网格员"),
+    "legend_branch": ("party branch", "小区党支部"),
+    "legend_company": ("property company", "物业公司"),
+    "legend_red_company": ("red property company", "红色物业"),
+    "legend_owners": ("owners' committee", "业主委员会"),
+    "legend_office": ("community committee office", "社区党委/居委会"),
+    "legend_linkage": ("four-party linkage", "四方联动"),
+    "legend_story": ("the story's grievance", "故事中的诉求"),
+    # ---- the story ---------------------------------------------------------------------------
+    "story_head": ("**Grievance #{gid}**: {category}, raised by {who} in building {building} "
+                   "({kind} compound) of {community} (class {cls}).",
+                   "**第 {gid} 号诉求**：{category}，由{community}（{cls} 类）{kind}小区 {building} "
+                   "号楼院的{who}提出。"),
+    "who_resident": ("a resident", "一位居民"),
+    "who_elderly": ("an elderly resident", "一位老年居民"),
+    "who_migrant": ("a migrant resident", "一位流动人口居民"),
+    "who_party": ("a resident who is a party member", "一位党员居民"),
+    "s_arose": ("Day {day}: it **arose**.", "第 {day} 天：诉求**产生**。"),
+    "s_voiced": ("Day {day}: the resident **voiced** it {channel}.", "第 {day} 天：居民{channel}**反映**了诉求。"),
+    "s_found": ("Day {day}: the resident had kept quiet, but a patrol **found** it (grid worker, "
+                "volunteers or a party-member central household).",
+                "第 {day} 天：居民没有主动反映，但巡查**发现**了它（网格员、巡逻志愿者或党员中心户）。"),
+    "s_silent": ("So far the resident has kept it to themselves (day {day}).",
+                 "到第 {day} 天，居民仍未反映这件事。"),
+    "s_dropped_silent": ("Day {day}: never voiced and never found, it was **given up** after "
+                         "{days} days.", "第 {day} 天：一直没有反映也没被发现，{days} 天后居民**放弃**了。"),
+    "s_responded": ("Day {day}: first contact: **in time**.", "第 {day} 天：首次联系，**响应及时**。"),
+    "s_responded_late": ("Day {day}: first contact, **late** (the response deadline had passed).",
+                         "第 {day} 天：首次联系，**响应超时**。"),
+    "s_no_response": ("No one has contacted the resident yet.", "目前还没有人联系这位居民。"),
+    "s_hotline_direct": ("The 12345 hotline **settled it itself**.", "12345 热线**直接办结**。"),
+    "s_hotline_waiting": ("It waits at the 12345 hotline.", "诉求在 12345 热线排队等待。"),
+    "s_level": ("It was handled at **level {level}**: {name}.", "在**第 {level} 级**办理：{name}。"),
+    "s_level_now": ("It is now at **level {level}**: {name}.", "目前在**第 {level} 级**：{name}。"),
+    "s_climbed": ("It climbed the ladder: {path}.", "逐级上报：{path}。"),
+    "s_linkage": ("It was settled at the **four-party joint meeting** of its compound.",
+                  "在小区**四方联动联席会**上解决。"),
+    "s_linkage_waiting": ("It waits for the compound's **four-party joint meeting**.",
+                          "等待小区**四方联动联席会**处理。"),
+    "s_resolved": ("Day {day}: **resolved**, {days} days after it was reported.",
+                   "第 {day} 天：**办结**，距反映 {days} 天。"),
+    "s_dropped": ("Day {day}: still unresolved after {days} days, the resident **gave up**.",
+                  "第 {day} 天：{days} 天仍未解决，居民**放弃**了。"),
+    "s_open": ("Day {day}: still open, {days} days after it was reported.",
+               "第 {day} 天：仍在办理中，距反映已 {days} 天。"),
+    "s_satisfied": ("At the return visit the resident said: **satisfied**.", "回访时居民表示：**满意**。"),
+    "s_unsatisfied": ("At the return visit the resident said: **not satisfied**.",
+                      "回访时居民表示：**不满意**。"),
+    "s_no_visit": ("There was no return visit (only some closed cases get one).",
+                   "没有回访（只有部分办结的诉求会回访）。"),
+    "s_mood": ("The resident's satisfaction with community governance is now {sat:.0%}, trust "
+               "{trust:.0%}.", "这位居民现在对社区治理的满意度为 {sat:.0%}，信任度 {trust:.0%}。"),
+    # ---- channels, levels, categories, compound kinds, measures -----------------------------
+    "channel_app": ("by QR code, app or phone to the community", "通过扫码、App 或电话向社区"),
+    "channel_hotline": ("to the 12345 hotline", "通过 12345 热线"),
+    "channel_grid": ("to a grid worker or a party member", "向网格员或党员"),
+    "level_party_members": ("in-service party members", "在职党员尽力办"),
+    "level_grassroots": ("grassroots organisations (property company, owners' committee, "
+                         "community committee)", "基层组织有效办（物业、业委会、社区）"),
+    "level_co_building": ("linked co-building units", "联点共建单位精准办"),
+    "level_departments": ("city departments", "职能部门马上办"),
+    "level_short_party_members": ("party members", "党员"),
+    "level_short_grassroots": ("grassroots", "基层组织"),
+    "level_short_co_building": ("co-building units", "共建单位"),
+    "level_short_departments": ("departments", "职能部门"),
+    "cat_property": ("a property or maintenance problem", "物业维修问题"),
+    "cat_dispute": ("a noise or neighbour dispute", "噪音或邻里纠纷"),
+    "cat_infrastructure": ("an infrastructure problem (roads, pipes, EV charging)",
+                           "基础设施问题（道路、管网、充电桩）"),
+    "cat_sanitation": ("a sanitation problem", "环境卫生问题"),
+    "cat_security": ("a safety hazard", "安全隐患"),
+    "cat_micro_wish": ("a micro-wish", "微心愿"),
+    "cat_wage_legal": ("unpaid wages or a legal matter", "欠薪或法律问题"),
+    "cat_consultation": ("a question about policy or services", "政策或服务咨询"),
+    "kind_commercial": ("a commercial", "商品房"),
+    "kind_old": ("an old", "老旧"),
+    "kind_unit": ("a work-unit", "单位"),
+    "kind_resettlement": ("a resettlement", "安置"),
+    "kind_rural": ("a rural", "农村"),
+    "measure_red_property": ("red property (A)", "红色物业"),
+    "measure_purchased_services": ("purchased services (B, C)", "政府购买服务"),
+    "measure_owners_committees": ("owners' committees (B)", "业委会与准物业"),
+    "measure_deliberation": ("deliberation councils (B, C)", "议事协商"),
+    "measure_security_patrols": ("security patrols (C)", "治安巡逻志愿队"),
+    "measure_central_households": ("party-member central households (D)", "党员中心户"),
+    # ---- the film ----------------------------------------------------------------------------
+    "film_title": ("{name}: day {day}", "{name}：第 {day} 天"),
+}
+
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
+                "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei",
+                "PingFang SC", "Heiti SC", "Arial Unicode MS")
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"language {lang!r}: expected one of {', '.join(LANGS)}")
+    return lang
+
+
+def text(key: str, lang: str = "en", **values) -> str:
+    """The label `key` in `lang`, with `{placeholders}` filled from `values`."""
+    label = LABELS[key][LANGS.index(check_lang(lang))]
+    return label.format(**values) if values else label
+
+
+_font_ready: str | None = None
+
+
+def cjk_font() -> str | None:
+    """The family name of an installed CJK font, or None.
+
+    Matplotlib's font cache may predate the font's installation (e.g. `apt-get install
+    fonts-noto-cjk` after matplotlib was first imported), so system fonts with "CJK" in their
+    file name are added when no known family is registered."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((f for f in CJK_FAMILIES if f in names), None)
+    if found:
+        return found
+    for path in font_manager.findSystemFonts():
+        if any(s in path for s in ("CJK", "wqy", "SourceHan", "NotoSansSC")):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError):
+                continue
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((f for f in CJK_FAMILIES if f in names), None)
+
+
+def setup_fonts(lang: str = "en") -> str | None:
+    """Make matplotlib draw Latin text in DejaVu Sans and Chinese in a CJK font (glyph
+    fallback). Warns once when Chinese is asked for but no CJK font is installed (Debian:
+    `apt-get install fonts-noto-cjk`). Returns the CJK family used."""
+    global _font_ready
+    if _font_ready is None:
+        family = cjk_font()
+        matplotlib.rcParams["font.family"] = ["sans-serif"]
+        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", *([family] if family else []),
+                                                  *matplotlib.rcParams["font.sans-serif"]]
+        _font_ready = family or ""
+    if lang == "zh" and not _font_ready:
+        warnings.warn("no CJK font found: Chinese labels will show as boxes "
+                      "(install one, e.g. Debian's fonts-noto-cjk)", stacklevel=2)
+    return _font_ready or None
