@@ -124,7 +124,9 @@ class ObjectResidentsModel(GovernanceModel):
         ids = self.grievances.add(resident=rid, community=r.community[rid], compound=r.compound[rid],
                                   building=r.building[rid], category=category,
                                   day_arisen=np.full(len(rid), self.day),
-                                  intractable=self.rng_objects.random(len(rid)) < share[category])
+                                  intractable=self.rng_objects.random(len(rid)) < share[category],
+                                  u_visit=self.rng_objects.random(len(rid)),
+                                  u_satisfied=self.rng_objects.random(len(rid)))
         self.counts.add("new_arisen", r.community[rid])
         return ids
 

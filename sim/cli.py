@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from sim.batch import cli as batch_cli
 from sim.errors import InputError
 
 RATE_COLUMNS = {"response_rate": "response", "resolution_rate": "resolution",
@@ -51,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     val = sub.add_parser("validate", help="check a scenario file and its city")
     val.add_argument("scenario", help="scenario name or .toml path")
     sub.add_parser("scenarios", help="list the shipped scenarios")
+    batch_cli.add_parser(sub)
     args = parser.parse_args(argv)
     try:
-        return {"run": cmd_run, "validate": cmd_validate, "scenarios": cmd_scenarios}[args.command](args)
+        return {"run": cmd_run, "validate": cmd_validate, "scenarios": cmd_scenarios,
+                "batch": batch_cli.run}[args.command](args)
     except InputError as e:
         print(f"shequ: error: {e}", file=sys.stderr)
         return 2

@@ -40,6 +40,12 @@ COLUMNS = {
     "level": (np.int8, UNREPORTED),
     "max_level": (np.int8, UNREPORTED),
     "intractable": (np.bool_, False),  # no handler can resolve it
+    # The grievance's own random numbers, drawn when it arises, so that the same grievance
+    # decides alike under any policy (common random numbers): voice, channel, return visit.
+    "u_voice": (np.float32, 0.0),
+    "u_channel": (np.float32, 0.0),
+    "u_visit": (np.float32, 0.0),
+    "u_satisfied": (np.float32, 0.0),
     "in_linkage": (np.bool_, False),  # waiting for the four-party joint meeting
     "response_missed": (np.bool_, False),
     "satisfied": (np.int8, -1),  # at the return visit: 1 yes, 0 no, -1 no visit

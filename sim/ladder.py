@@ -137,7 +137,7 @@ class Ladder:
         ids = queued[taken]
         self.respond(ids)
         settle = self.hotline_direct[g.category[ids]] * ~g.intractable[ids]
-        direct = model.streams["handle"].random(len(ids)) < settle
+        direct = model.stream("handle").random(len(ids)) < settle
         self.resolve(ids[direct])
         model.counts.add("new_hotline_direct", g.community[ids[direct]])
         moved = ids[~direct]
@@ -162,7 +162,7 @@ class Ladder:
         paid = model.ledger.charge(g.community[ids].astype(np.int64), cost)
         self.escalate(ids[~paid])  # no money: the problem climbs
         ids, level, pool = ids[paid], level[paid], pool[paid]
-        ok = model.streams["handle"].random(len(ids)) < self.success_of(ids, level, pool)
+        ok = model.stream("handle").random(len(ids)) < self.success_of(ids, level, pool)
         self.resolve(ids[ok])
         self.book_companies(ids, pool, ok)
         failed = ids[~ok & (level == GRASSROOTS)]
@@ -180,7 +180,7 @@ class Ladder:
         model, g = self.model, self.model.grievances
         ids = g.open_ids
         queued = ids[(g.state[ids] == State.OPEN) & g.in_linkage[ids]]
-        ok = ((model.streams["linkage"].random(len(queued)) < model.p["mechanisms"]["linkage_success"])
+        ok = ((model.stream("linkage").random(len(queued)) < model.p["mechanisms"]["linkage_success"])
               & ~g.intractable[queued])
         self.resolve(queued[ok])
         model.counts.add("new_linkage_settled", g.community[queued[ok]])
@@ -200,7 +200,7 @@ class Ladder:
         # One sort key: pool, then day last tried (never = -1 first), then day reported (12 bits
         # each: days < 4,096), then a random tie-break in the bits left of 63.
         bits = self.noise_bits
-        noise = self.model.streams["handle"].integers(0, 1 << bits, len(ids))
+        noise = self.model.stream("handle").integers(0, 1 << bits, len(ids))
         key = (((pool.astype(np.int64) << 12 | (g.day_attempted[ids] + 1)) << 12
                 | g.day_reported[ids]) << bits) | noise
         order = np.argsort(key)
@@ -221,7 +221,7 @@ class Ladder:
         most C, so that one sampled case alone never weighs more than a day's capacity. In the
         full city this is the plain capacity limit; at any scale the expected throughput is
         min(workload, capacity)."""
-        rng = self.model.streams["handle"]
+        rng = self.model.stream("handle")
         waiting = np.bincount(pool - pools.start, minlength=pools.stop - pools.start).astype(float)
         capacity, base = self.capacity[pools], self.base[pools]
         workload = self.workload[pools]

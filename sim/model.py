@@ -23,7 +23,7 @@ from sim.parameters import CLASSES, COMPOUND_KINDS, SCHEMA
 from sim.residents import Residents
 from sim.scenario import Scenario, load
 
-STREAMS = ("residents", "arise", "voice", "discover", "handle", "linkage", "visit")
+STREAMS = ("residents", "arise", "discover", "handle", "linkage")
 
 
 class GovernanceModel(mesa.Model):
@@ -47,14 +47,20 @@ class GovernanceModel(mesa.Model):
         super().__init__(rng=self.seed)
         self.scale = float(self.p["run"]["scale"])
         self.days = int(self.p["run"]["days"])
-        self.streams = {name: stream(self.seed, name) for name in STREAMS}
+        self.stream_keys = {name: stream_key(self.seed, name) for name in STREAMS}
+        self._streams: dict[str, np.random.Generator] = {}
+        self._stream_day = None
         self.build_city()
         self.build_institutions()
         self.grievances = Grievances(capacity=max(1024, int(len(self.residents) * 0.02)))
         self.ladder = Ladder(self)
         self.building_start = np.cumsum(self.building_residents) - self.building_residents
-        self.arise_rates = phases.arise_rates(self)  # buildings x categories, a day
-        self.arise_cumulative = np.cumsum(self.arise_rates.ravel())
+        # Buildings x categories, a day: what could arise (whatever the policy) and what does.
+        self.arise_potential, self.arise_rates = phases.arise_rates(self)
+        self.arise_cumulative = np.cumsum(self.arise_potential.ravel())
+        self.arise_kept = np.divide(self.arise_rates, self.arise_potential,
+                                    out=np.zeros_like(self.arise_rates),
+                                    where=self.arise_potential > 0).ravel()
         self.discovery_rate = phases.discovery_rates(self)
         self.neighbourhood, self.neighbourhood_residents = phases.neighbourhood(self)
         self.building_sums = {}
@@ -69,6 +75,19 @@ class GovernanceModel(mesa.Model):
     def day(self) -> int:
         """Today, from 0 (step k runs at time k); an event between two days counts to the next."""
         return int(np.ceil(self.time)) - 1
+
+    def stream(self, name: str) -> np.random.Generator:
+        """Today's random stream of one subsystem (DESIGN §9): a counter-based generator keyed by
+        the run seed and the subsystem's name and started at the day, so a policy that changes how
+        many draws one subsystem makes shifts neither the other subsystems nor the next day."""
+        if self._stream_day != self.day:
+            self._streams, self._stream_day = {}, self.day
+        rng = self._streams.get(name)
+        if rng is None:
+            counter = np.array([0, 0, 0, self.day + 1], dtype=np.uint64)
+            rng = np.random.Generator(np.random.Philox(key=self.stream_keys[name], counter=counter))
+            self._streams[name] = rng
+        return rng
 
     def step(self) -> None:
         """One day: the eight phases, in order."""
@@ -127,7 +146,7 @@ class GovernanceModel(mesa.Model):
         self.class_labels = [k for k in (*CLASSES, "none") if np.any(self.classes == k)]
         self.class_index = np.array([self.class_labels.index(k) for k in self.classes])
         self.class_matrix = outputs.class_matrix(self.class_index, len(self.class_labels))
-        rng = self.streams["residents"]
+        rng = self.stream("residents")
         self.buildings, graph = city.build_buildings(compounds, np.random.default_rng(c["city_seed"]),
                                                      c["residents_per_building"], self.scale)
         self.space = Network(graph, layout=None, random=self.random)
@@ -232,9 +251,10 @@ def seed_of(rng) -> int:
     return int(np.random.default_rng(rng).integers(2**62))
 
 
-def stream(seed: int, name: str) -> np.random.Generator:
-    """A random stream per subsystem, keyed by its name: one policy's draws never shift another's."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+def stream_key(seed: int, name: str) -> np.ndarray:
+    """The key of a subsystem's streams, from the run seed and the subsystem's name."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),))
+    return sequence.generate_state(2, np.uint64)
 
 
 def nest(flat: dict) -> dict:

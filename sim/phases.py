@@ -19,27 +19,32 @@ CAT = {name: i for i, name in enumerate(CATEGORIES)}
 def arise(model) -> np.ndarray:
     """New grievances: Poisson counts per building and category, then a resident of the building
     drawn for each. Returns the new grievance ids."""
-    rng = model.streams["arise"]
-    # A Poisson number of grievances city-wide, each in a (building, category) cell with
-    # probability proportional to its rate: the same as a Poisson draw per cell, far cheaper.
+    rng = model.stream("arise")
+    # Candidates arise at the rate no policy lowers (a Poisson total, cells by their share of
+    # it); prevention then keeps each with the ratio of the policy's rate to that rate. Every
+    # draw is made per candidate, so two policies see the same candidates (common random numbers).
     n = rng.poisson(model.arise_cumulative[-1])
-    cell = np.searchsorted(model.arise_cumulative, rng.random(n) * model.arise_cumulative[-1],
-                           side="right")
+    u = rng.random((8, n))
+    cell = np.searchsorted(model.arise_cumulative, u[0] * model.arise_cumulative[-1], side="right")
     building, category = np.divmod(cell, len(CATEGORIES))
-    start = model.building_start[building]
-    resident = start + (rng.random(n) * model.building_residents[building]).astype(np.int64)
-    r = model.residents
+    resident = (model.building_start[building]
+                + (u[1] * model.building_residents[building]).astype(np.int64))
     share = np.array([model.p["behaviour"]["intractable_share"][c] for c in CATEGORIES])
+    kept = u[2] < model.arise_kept[cell]
+    r = model.residents
+    resident, building, category, u = resident[kept], building[kept], category[kept], u[:, kept]
     ids = model.grievances.add(resident=resident, community=r.community[resident],
                                compound=r.compound[resident], building=building,
                                category=category, day_arisen=np.full(len(resident), model.day),
-                               intractable=rng.random(len(resident)) < share[category])
+                               intractable=u[3] < share[category], u_voice=u[4], u_channel=u[5],
+                               u_visit=u[6], u_satisfied=u[7])
     model.counts.add("new_arisen", r.community[resident])
     return ids
 
 
-def arise_rates(model) -> np.ndarray:
-    """Expected new grievances per building and category per day (fixed for a run)."""
+def arise_rates(model) -> tuple[np.ndarray, np.ndarray]:
+    """Expected new grievances per building and category per day: before prevention (set by the
+    city alone) and after the policy's prevention measures."""
     b = model.p["behaviour"]
     compound = model.buildings["compound"].to_numpy()
     kind = model.compound_kind[compound]
@@ -49,6 +54,7 @@ def arise_rates(model) -> np.ndarray:
     rates = model.building_residents[:, None] * base[None, :] * mult[kind]
     infra = model.communities["infrastructure"].to_numpy()[community]
     rates[:, CAT["infrastructure"]] *= 1 + b["infrastructure_effect"] * (1 - infra)
+    potential = rates.copy()
     red = model.measure("red_property")[community] & model.compound_has_company[compound]
     self_managed = (model.compound_has_committee & ~model.compound_has_company
                     & (model.compound_kind == COMPOUND_KINDS.index("old")))[compound]
@@ -59,7 +65,7 @@ def arise_rates(model) -> np.ndarray:
     for cat in ("property", "sanitation"):
         rates[:, CAT[cat]] *= 1 - b["self_management_prevention"] * self_managed
     rates[:, CAT["security"]] *= 1 - b["patrol_prevention"] * model.measure("security_patrols")[community]
-    return rates
+    return potential, rates
 
 
 # ---- 2. voice -------------------------------------------------------------------------------
@@ -71,14 +77,13 @@ def voice(model, ids: np.ndarray) -> None:
     logit = (b["voice_base"] + b["voice_trust"] * (trust - 0.5) + b["voice_elderly"] * r.elderly[who]
              + b["voice_migrant"] * r.migrant[who] + b["voice_party"] * r.party_member[who]
              + b["voice_experience"] * r.last_outcome[who])
-    rng = model.streams["voice"]
-    voiced = rng.random(len(ids)) < 1 / (1 + np.exp(-logit))
+    voiced = g.u_voice[ids] < 1 / (1 + np.exp(-logit))
     w = np.array([b["channel_weight"][c] for c in CHANNELS], dtype=float)
     weights = np.tile(w, (len(ids), 1))
     weights[:, Channel.APP] *= np.where(r.elderly[who], b["elderly_app_factor"], 1.0)
     weights[:, Channel.HOTLINE] *= np.exp(b["hotline_distrust"] * (0.5 - trust))
     cum = np.cumsum(weights, axis=1)
-    channel = (rng.random(len(ids))[:, None] * cum[:, -1:] > cum).sum(axis=1)
+    channel = (g.u_channel[ids][:, None] * cum[:, -1:] > cum).sum(axis=1)
     model.counts.add("new_silent", g.community[ids[~voiced]])
     for ch in (Channel.APP, Channel.HOTLINE, Channel.GRID):
         model.counts.add(f"new_voiced_{CHANNELS[ch]}", g.community[ids[voiced & (channel == ch)]])
@@ -107,7 +112,7 @@ def discover(model) -> None:
     g = model.grievances
     silent = g.open_ids[g.level[g.open_ids] == UNREPORTED]
     rate = model.discovery_rate[g.community[silent]]
-    found = silent[model.streams["discover"].random(len(silent)) < 1 - np.exp(-rate)]
+    found = silent[model.stream("discover").random(len(silent)) < 1 - np.exp(-rate)]
     model.counts.add("new_found", g.community[found])
     report(model, found, np.full(len(found), Channel.FOUND))
 
@@ -148,9 +153,8 @@ def close_and_visit(model) -> tuple[np.ndarray, np.ndarray]:
 
     closed = ids[g.day_closed[ids] == day]
     satisfaction = case_satisfaction(model, closed)
-    rng = model.streams["visit"]
-    visited = (rng.random(len(closed)) < m["return_visit_share"]) & (g.level[closed] != UNREPORTED)
-    happy = rng.random(len(closed)) < satisfaction
+    visited = (g.u_visit[closed] < m["return_visit_share"]) & (g.level[closed] != UNREPORTED)
+    happy = g.u_satisfied[closed] < satisfaction
     g.satisfied[closed[visited]] = happy[visited]
     model.counts.add("new_return_visits", g.community[closed[visited]])
     model.counts.add("new_satisfied", g.community[closed[visited & happy]])

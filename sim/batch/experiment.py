@@ -36,17 +36,17 @@ import hashlib
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from sim.errors import InputError
 from sim.parameters import SCHEMA
-from sim.scenario import (
-    SCENARIO_DIR, Scenario, check_value, load as load_scenario, read_toml, shipped_scenarios, shown,
-)
+from sim.scenario import SCENARIO_DIR, Scenario, check_value, read_toml, shipped_scenarios, shown
+from sim.scenario import load as load_scenario
 
 EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
 TABLES = ("summary", "communities", "daily")
@@ -120,11 +120,13 @@ class Sweep:
                                                            else entropy))
         from scipy.stats import qmc
 
-        d = len(self.keys)
-        if self.design == "latin_hypercube":
-            unit = qmc.LatinHypercube(d=d, rng=rng).random(self.samples)
-        else:
-            unit = qmc.Sobol(d=d, scramble=True, rng=rng).random_base2(int(np.log2(self.samples)))
+        engine = qmc.LatinHypercube if self.design == "latin_hypercube" else qmc.Sobol
+        try:
+            sampler = engine(d=len(self.keys), rng=rng)
+        except TypeError:  # scipy < 1.15 calls it seed
+            sampler = engine(d=len(self.keys), seed=rng)
+        unit = (sampler.random(self.samples) if self.design == "latin_hypercube"
+                else sampler.random_base2(int(np.log2(self.samples))))
         points = []
         for row in unit:
             point = []
@@ -457,7 +459,7 @@ def check_sweep(raw: Any, origin: str, base: Scenario) -> Sweep:
                              f"{key} is a {'table' if isinstance(default, dict) else 'list'}; "
                              f"sweep one of its entries, e.g. {key}."
                              f"{next(iter(default)) if isinstance(default, dict) else '...'}")
-        where = f"{origin} (sweep)"
+        where = f"{origin} (sweep.{wanted})"
         if wanted == "values":
             if not isinstance(given, list) or not given:
                 raise InputError(f"{origin}: key \"{full}\": expected a non-empty list of values, "
@@ -516,13 +518,19 @@ def check_city_and_funding(scenario: Scenario, where: str, checked: dict) -> Non
     """What only building the city can check (a CSV's rows, the classification, the funding
     total), as `shequ validate` does: a tiny model, once per distinct city, classification and
     funding."""
-    key = digest([scenario.params[s] for s in ("city", "classification", "funding")])
-    if key in checked:
-        return
+    from sim import funding
     from sim.model import GovernanceModel
 
+    city_key = digest([scenario.params[s] for s in ("city", "classification")])
+    funding_key = digest([city_key, scenario.params["funding"]])
+    if funding_key in checked:
+        return
     try:
-        GovernanceModel(scenario=scenario, scale=1e-4, days=1)
+        if city_key not in checked:
+            checked[city_key] = GovernanceModel(scenario=scenario, scale=1e-4, days=1)
+        model = checked[city_key]
+        funding.allocate(scenario.params["funding"], model.communities, model.classes,
+                         scenario.files[0] if scenario.files else scenario.name)
     except InputError as e:
         raise InputError(f"{where}: {e}") from None
-    checked[key] = True
+    checked[funding_key] = True

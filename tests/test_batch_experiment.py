@@ -1,0 +1,189 @@
+"""Tests of experiment files (sim/batch/experiment.py): validation with one clear line and nothing
+written, the sweep designs, the seeds (common random numbers) and the run ids. Nothing here runs
+the model, except the tiny city build that checks a config's funding."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from sim.batch import cli
+from sim.batch.experiment import (
+    EXPERIMENT_DIR, Sweep, load, replication_seed, run_id, safe_name, shipped_experiments,
+)
+from sim.errors import InputError
+from sim.model import seed_of
+
+from test_batch import DATA, SMALL, SWEEP  # the shared test data (tests/ is on sys.path)
+
+BAD = DATA / "bad"
+
+
+@pytest.mark.parametrize("name, key", [
+    ("unknown-key.toml", "replicatons"),
+    ("missing-replications.toml", "replications"),
+    ("replications-zero.toml", "replications"),
+    ("unknown-scenario.toml", "scenarios[1]"),
+    ("both-scenarios-and-variants.toml", "scenarios"),
+    ("duplicate-variant.toml", "variants"),
+    ("bad-keep.toml", "keep"),
+    ("days-out-of-range.toml", "days"),
+    ("set-unknown-key.toml", "mechanisms.households_per_grdi"),
+    ("set-run-seed.toml", "set.run.seed"),
+    ("variant-set-wrong-type.toml", "mechanisms.households_per_grid"),
+    ("sweep-unknown-parameter.toml", "sweep.values.mechanisms.households_per_grit"),
+    ("sweep-value-out-of-range.toml", "mechanisms.households_per_grid"),
+    ("sweep-table-parameter.toml", "sweep.values.funding.by_class"),
+    ("sweep-total-does-not-add-up.toml", "funding.total"),
+    ("sweep-sobol-not-power-of-2.toml", "sweep.samples"),
+    ("sweep-range-reversed.toml", "sweep.ranges.mechanisms.households_per_grid"),
+    ("sweep-range-on-switch.toml", "sweep.ranges.mechanisms.four_party_linkage"),
+    ("sweep-values-for-lhs.toml", "sweep.values"),
+    ("sweep-bad-design.toml", "sweep.design"),
+    ("not-toml.toml", "line 2"),
+])
+def test_bad_file_one_clear_line_nothing_written(tmp_path, capsys, name, key):
+    out = tmp_path / "results"
+    code = cli.main([str(BAD / name), "--out", str(out), "--workers", "0", "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("shequ: error: ") and "Traceback" not in captured.err
+    assert name in lines[0] and key in lines[0] and "expected" in lines[0], lines[0]
+    assert captured.out == ""
+    assert not out.exists()
+
+
+def test_cli_usage_errors(tmp_path, capsys):
+    assert cli.main([str(SMALL), "--workers", "2", "--cluster", "tcp://127.0.0.1:1",
+                     "--out", str(tmp_path / "r")]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert cli.main(["no-such-experiment", "--out", str(tmp_path / "r")]) == 2
+    assert "no such experiment file" in capsys.readouterr().err
+    assert cli.main([str(SMALL), "--resume", "--out", str(tmp_path / "r")]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("name", shipped_experiments())
+def test_shipped_experiment_is_valid(name, capsys):
+    assert cli.main([name, "--check"]) == 0
+    out = capsys.readouterr().out
+    assert name in out and "runs" in out
+
+
+def test_funding_reform_and_the_b_funding_sweep_are_shipped():
+    reform = load("funding-reform").resolve()
+    assert [v for v, _ in reform.variants] == ["xining-uniform", "xining-classified"]
+    assert reform.replications == 30 and reform.n_runs == 60
+    sweep = load("b-funding-grid-size").resolve()
+    assert set(sweep.keys) == {"funding.by_class.B", "mechanisms.households_per_grid"}
+    assert sweep.n_runs == 5 * 4 * 10
+    assert all(c.scenario["funding"]["total"] == 0 for c in sweep.configs)
+    assert (EXPERIMENT_DIR / "funding-reform.toml").is_file()
+
+
+def test_days_scale_and_set_override_the_scenarios():
+    exp = load(SWEEP).resolve()
+    for c in exp.configs:
+        run = c.scenario["run"]
+        assert (run["days"], run["scale"]) == (20, 0.002)
+        b, grid = c.values
+        assert c.scenario["funding"]["by_class"]["B"] == b
+        assert c.scenario["mechanisms"]["households_per_grid"] == grid
+        assert isinstance(grid, int) and isinstance(b, int)
+    assert [c.values for c in exp.configs] == [(150_000, 300), (150_000, 800), (300_000, 300),
+                                               (300_000, 800)]
+    small = load(SMALL).resolve()
+    again = dict(small.variants)["uniform-again"]
+    assert again.params == dict(small.variants)["uniform"].params  # the same world, named apart
+
+
+def test_paths_relative_to_the_experiment_file(tmp_path):
+    scenario = tmp_path / "sub" / "grid.toml"
+    scenario.parent.mkdir()
+    scenario.write_text(f'extends = "{EXPERIMENT_DIR.parent / "scenarios" / "xining-classified.toml"}"\n'
+                        'name = "grid-300"\n[mechanisms]\nhouseholds_per_grid = 300\n')
+    exp_file = tmp_path / "exp.toml"
+    exp_file.write_text('scenarios = ["sub/grid.toml", "xining-uniform"]\nreplications = 1\n')
+    exp = load(exp_file)
+    assert [v for v, _ in exp.variants] == ["grid-300", "xining-uniform"]
+    assert exp.variants[0][1]["mechanisms"]["households_per_grid"] == 300
+    assert exp.name == "exp"
+
+
+# ---- designs --------------------------------------------------------------------------------
+def sweep_of(design, samples=16, seed=None):
+    return Sweep(design, ("funding.by_class.B", "behaviour.patrol_rate"),
+                 ranges={"funding.by_class.B": (100_000, 400_000),
+                         "behaviour.patrol_rate": (0.01, 0.1)}, samples=samples, seed=seed)
+
+
+@pytest.mark.parametrize("design", ["latin_hypercube", "sobol"])
+def test_sampled_designs_in_range_typed_and_reproducible(design):
+    points = sweep_of(design).points(entropy=99)
+    assert len(points) == 16
+    b = np.array([p[0] for p in points])
+    rate = np.array([p[1] for p in points])
+    assert all(isinstance(p[0], int) and isinstance(p[1], float) for p in points)
+    assert b.min() >= 100_000 and b.max() <= 400_000
+    assert rate.min() >= 0.01 and rate.max() <= 0.1
+    assert sweep_of(design).points(entropy=99) == points  # the same seed, the same points
+    assert sweep_of(design).points(entropy=100) != points
+    assert sweep_of(design, seed=5).points(entropy=99) == sweep_of(design, seed=5).points(1)
+    if design == "latin_hypercube":  # one point in each of the 16 strata of each axis
+        strata = np.floor((rate - 0.01) / 0.09 * 16).astype(int)
+        assert sorted(strata) == list(range(16))
+
+
+def test_lhs_experiment_resolves_within_ranges():
+    exp = load("b-funding-grid-size-lhs").resolve()
+    assert len(exp.configs) == 64
+    grids = [c.scenario["mechanisms"]["households_per_grid"] for c in exp.configs]
+    assert min(grids) >= 300 and max(grids) <= 800 and all(isinstance(g, int) for g in grids)
+
+
+# ---- seeds and run ids ----------------------------------------------------------------------
+def test_replication_seeds_are_spawned_children_shared_by_every_config():
+    exp = load(SMALL).resolve()
+    root = np.random.SeedSequence(exp.entropy)
+    children = root.spawn(exp.replications)
+    tasks = list(exp.tasks())
+    for task in tasks:
+        assert task.seed == seed_of(children[task.replication])  # as the model reads a SeedSequence
+    by_rep = {}
+    for task in tasks:
+        by_rep.setdefault(task.replication, set()).add(task.seed)
+    assert all(len(s) == 1 for s in by_rep.values())  # common random numbers
+    assert len({next(iter(s)) for s in by_rep.values()}) == exp.replications  # distinct reps
+    assert [t.replication for t in tasks] == sorted(t.replication for t in tasks)  # reps in order
+
+
+@settings(max_examples=60, deadline=None)
+@given(entropy=st.integers(0, 2**63 - 1), r=st.integers(0, 5000), extra=st.integers(1, 100))
+def test_a_replication_seed_does_not_depend_on_how_many_there_are(entropy, r, extra):
+    seeds = np.random.SeedSequence(entropy).spawn(r + extra)
+    assert replication_seed(entropy, r) == seed_of(seeds[r])
+    assert 0 <= replication_seed(entropy, r) < 2**63
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique=True),
+       point=st.integers(0, 99_999), rep=st.integers(0, 99_999))
+def test_run_ids_are_stable_file_names(names, point, rep):
+    for name in names:
+        rid = run_id(f"{safe_name(name)}.p{point:05d}", rep)
+        assert rid == run_id(f"{safe_name(name)}.p{point:05d}", rep)
+        assert "/" not in rid and "\\" not in rid and not rid.startswith(".")
+        prefix, _, r = rid.rpartition(".r")
+        assert int(r) == rep and prefix.endswith(f".p{point:05d}")
+
+
+def test_without_a_seed_fresh_entropy_is_drawn(tmp_path):
+    exp_file = tmp_path / "exp.toml"
+    exp_file.write_text('scenarios = ["xining-uniform"]\nreplications = 2\n')
+    a, b = load(exp_file).resolve(), load(exp_file).resolve()
+    assert a.entropy != b.entropy
+    assert load(exp_file).resolve(entropy=a.entropy).fingerprint() == a.fingerprint()
+    with pytest.raises(InputError):
+        load(tmp_path / "missing.toml")
