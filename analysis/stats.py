@@ -18,8 +18,8 @@ from scipy import stats
 @dataclass(frozen=True)
 class Paired:
     n: int  # replications with both runs
-    baseline: float  # mean of the baseline
-    variant: float  # mean of the variant
+    baseline_mean: float
+    variant_mean: float
     difference: float  # mean of variant - baseline
     ci_low: float
     ci_high: float
@@ -44,8 +44,8 @@ def paired(baseline, variant, confidence: float = 0.95) -> Paired:
     sd = float(d.std(ddof=1)) if n > 1 else math.nan
     t = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) if n > 1 else math.nan
     half = t * sd / math.sqrt(n) if n > 1 else math.nan
-    return Paired(n=n, baseline=float(b.mean()) if n else math.nan,
-                  variant=float(v.mean()) if n else math.nan, difference=mean,
+    return Paired(n=n, baseline_mean=float(b.mean()) if n else math.nan,
+                  variant_mean=float(v.mean()) if n else math.nan, difference=mean,
                   ci_low=mean - half, ci_high=mean + half, half_width=half, sd=sd,
                   effect_size=mean / sd if sd and sd > 0 else math.nan,
                   enough=bool(half < abs(mean)) if n > 1 else False,

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from analysis import cli as analysis_cli
 from sim.batch import cli as batch_cli
 from sim.errors import InputError
 
@@ -53,10 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     val.add_argument("scenario", help="scenario name or .toml path")
     sub.add_parser("scenarios", help="list the shipped scenarios")
     batch_cli.add_parser(sub)
+    analysis = analysis_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     try:
         return {"run": cmd_run, "validate": cmd_validate, "scenarios": cmd_scenarios,
-                "batch": batch_cli.run}[args.command](args)
+                "batch": batch_cli.run, **analysis}[args.command](args)
     except InputError as e:
         print(f"shequ: error: {e}", file=sys.stderr)
         return 2

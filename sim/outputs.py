@@ -15,6 +15,7 @@ import pandas as pd
 import sim
 from sim.grievances import State, UNREPORTED
 from sim.metrics import FLOWS, RATES, STOCKS, rate
+from sim.parameters import CATEGORIES, COMPOUND_KINDS
 
 CITY = "city"
 
@@ -135,8 +136,23 @@ def summary(model) -> pd.DataFrame:
         rates = part["resolution_rate"].dropna()
         row["resolution_rate_sd"] = float(rates.std(ddof=0)) if len(rates) else np.nan
         row["resolution_rate_min"] = float(rates.min()) if len(rates) else np.nan
+        row |= by_category_and_compound(model, g, mask)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def by_category_and_compound(model, g: pd.DataFrame, community_mask: np.ndarray) -> dict:
+    """Grievances arisen by category, and the resolution rate in old compounds (老旧小区), where
+    self-governance bodies are set up (SEED-FACTS §7, facts 3 and 4)."""
+    part = g[community_mask[g["community"].to_numpy()]]
+    counts = np.bincount(part["category"], minlength=len(CATEGORIES))
+    row = {f"cum_arisen_{c}": float(n) for c, n in zip(CATEGORIES, counts)}
+    old = model.compound_kind[part["compound"].to_numpy()] == COMPOUND_KINDS.index("old")
+    closed = part[old & (part["day_reported"] >= 0).to_numpy()]
+    resolved = int((closed["state"] == State.RESOLVED).sum())
+    dropped = int((closed["state"] == State.DROPPED).sum())
+    row["resolution_rate_old"] = share(resolved, resolved + dropped)
+    return row
 
 
 def days_to_resolution(resolved: pd.DataFrame, community_mask: np.ndarray) -> np.ndarray:

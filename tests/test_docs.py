@@ -24,8 +24,10 @@ def documented(name: str, readme: str) -> bool:
     stem = name.removeprefix("new_").removeprefix("cum_")
     if f"`{name}`" in readme or f"`{stem}`" in readme:
         return True
-    cuts = [i for i, ch in enumerate(stem) if ch == "_"]
-    return any(f"`{stem[:i + 1]}" in readme and f"`{stem[i:]}`" in readme for i in cuts)
+    cuts = [i for i, ch in enumerate(name) if ch == "_"]
+    return any(f"`{name[:i + 1]}" in readme and f"`{name[i:]}`" in readme for i in cuts) or any(
+        f"`{stem[:i + 1]}" in readme and f"`{stem[i:]}`" in readme
+        for i in (j for j, ch in enumerate(stem) if ch == "_"))
 
 
 @pytest.mark.parametrize("table", ["daily", "summary", "communities"])

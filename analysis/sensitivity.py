@@ -1,0 +1,508 @@
+"""Global sensitivity analysis of an experiment: `shequ sensitivity EXPERIMENT`.
+
+Which parameters move the outcomes, and by how much? The experiment's sweep is a sensitivity
+design of the batch engine (sim/batch/experiment.py): `design = "saltelli"` for variance-based
+Sobol indices, `design = "morris"` for elementary-effects screening. The command runs the
+experiment through the batch engine (resumable: finished runs are skipped), then analyses only
+what the result folder holds:
+
+1. per variant and sweep point, the output of the chosen class (default `city`) in the summary
+   table, averaged over the replications (which share their seeds across points: common random
+   numbers, so the average removes noise without adding differences between points);
+2. saltelli: first-order (S1) and total-order (ST) Sobol indices with 95 % bootstrap confidence
+   intervals (SALib.analyze.sobol, Jansen/Saltelli estimators, no second order; the interval is
+   the estimate +- z_0.975 x the standard deviation of 1,000 bootstrap re-estimates);
+   morris: mu* (mean absolute elementary effect, in the output's units per whole range of the
+   parameter), its 95 % bootstrap interval, mu and sigma (SALib.analyze.morris);
+3. a table on the terminal, `sensitivity.csv` and `sensitivity.png` in the result folder (or
+   `--out`).
+
+S1 is the share of the output's variance that the parameter explains alone, ST the share it has a
+part in (alone or through interactions); ST - S1 measures interactions, ST near 0 means the
+parameter does not matter over its range. Whole-number parameters are rounded at the sweep
+points, which perturbs the estimates a little (the design assumes continuous values).
+
+`add_parser(subparsers)` adds the subcommand to `shequ`; `run(args)` runs it. Bad input (an
+unknown output, a design that is not saltelli or morris, missing results) raises `InputError`,
+one line naming what was expected. `python -m analysis.sensitivity` works too.
+"""
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim.errors import InputError
+
+DEFAULT_OUTPUTS = ("response_rate", "resolution_rate", "satisfaction_rate")
+DESIGNS = {"saltelli": "Sobol indices", "morris": "Morris screening"}
+CONFIDENCE = 0.95
+RESAMPLES = 1_000  # bootstrap re-estimates for the confidence intervals
+CSV_NAME = "sensitivity.csv"
+PLOT_NAME = "sensitivity.png"
+SOBOL_COLUMNS = ("S1", "S1_conf", "S1_low", "S1_high", "ST", "ST_conf", "ST_low", "ST_high")
+MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "mu_star_low", "mu_star_high", "mu", "sigma")
+ID_COLUMNS = ("experiment", "variant", "scenario", "point", "replication", "seed", "run_id",
+              "class")
+
+
+# ---- the design -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Design:
+    """A sensitivity design: saltelli (N base samples) or morris (N trajectories) over ranges."""
+
+    name: str
+    keys: tuple[str, ...]
+    ranges: dict
+    samples: int
+
+    @property
+    def n_points(self) -> int:
+        d = len(self.keys)
+        return self.samples * (d + 2 if self.name == "saltelli" else d + 1)
+
+    def problem(self) -> dict:
+        """SALib's problem: the parameters and their ranges."""
+        return {"num_vars": len(self.keys), "names": list(self.keys),
+                "bounds": [[float(v) for v in self.ranges[k]] for k in self.keys]}
+
+    def describe(self) -> str:
+        what = "base samples" if self.name == "saltelli" else "trajectories"
+        return (f"{self.name} design, {self.samples} {what} x {len(self.keys)} parameters = "
+                f"{self.n_points} points")
+
+    @classmethod
+    def of(cls, sweep: dict | None, where: str) -> "Design":
+        """From a sweep as experiment.json records it (design, ranges, samples)."""
+        design = None if sweep is None else sweep.get("design")
+        if design not in DESIGNS:
+            got = "no [sweep]" if sweep is None else f"design = \"{design}\""
+            raise InputError(f"{where}: expected an experiment whose [sweep] has design = "
+                             f"\"saltelli\" (Sobol indices) or \"morris\" (Morris screening), "
+                             f"got {got}")
+        ranges = {k: tuple(v) for k, v in sweep["ranges"].items()}  # in the file's order
+        return cls(design, tuple(ranges), ranges, int(sweep["samples"]))
+
+    @classmethod
+    def of_sweep(cls, sweep, where: str) -> "Design":
+        """From a loaded experiment's sweep (sim.batch.experiment.Sweep, or None)."""
+        return cls.of(None if sweep is None else
+                      {"design": sweep.design, "samples": sweep.samples,
+                       "ranges": {k: sweep.ranges.get(k) for k in sweep.keys}}, where)
+
+
+# ---- the statistics -------------------------------------------------------------------------
+def sobol_indices(y, keys, *, resamples: int = RESAMPLES, confidence: float = CONFIDENCE,
+                  seed=0):
+    """First- and total-order Sobol indices of outputs `y` at the points of a saltelli design
+    (SALib's row order, N x (D + 2) rows, no second order), with bootstrap intervals."""
+    import numpy as np
+    import pandas as pd
+    from SALib.analyze import sobol
+
+    y = np.asarray(y, float)
+    keys = list(keys)
+    if y.size % (len(keys) + 2):
+        raise InputError(f"expected N x (D + 2) = N x {len(keys) + 2} outputs of a saltelli "
+                         f"design over {len(keys)} parameters, got {y.size}")
+    if not np.ptp(y) > 0:  # a constant output has no variance to share out
+        return pd.DataFrame({"parameter": keys} | {c: math.nan for c in SOBOL_COLUMNS})
+    problem = {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
+    si = sobol.analyze(problem, y, calc_second_order=False, num_resamples=resamples,
+                       conf_level=confidence, seed=np.random.default_rng(seed))
+    out = pd.DataFrame({"parameter": keys})
+    for name in ("S1", "ST"):
+        out[name], out[f"{name}_conf"] = si[name], si[f"{name}_conf"]
+        out[f"{name}_low"] = out[name] - out[f"{name}_conf"]
+        out[f"{name}_high"] = out[name] + out[f"{name}_conf"]
+    return out
+
+
+def morris_indices(x, y, problem: dict, *, resamples: int = RESAMPLES,
+                   confidence: float = CONFIDENCE, seed=0):
+    """Morris's mu*, its bootstrap interval, mu and sigma, from the points `x` (rows in SALib's
+    trajectory order) and outputs `y`. Elementary effects are per whole range of a parameter
+    (the step is 2/3 of the range on a 4-level grid), in the output's units."""
+    import numpy as np
+    import pandas as pd
+    from SALib.analyze import morris
+
+    from sim.batch.experiment import MORRIS_LEVELS
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    lo, hi = np.array(problem["bounds"], float).T
+    unit = (x - lo) / (hi - lo)  # SALib's steps are in the unit cube
+    si = morris.analyze({**problem, "bounds": [[0.0, 1.0]] * problem["num_vars"]}, unit, y,
+                        num_resamples=resamples, conf_level=confidence,
+                        num_levels=MORRIS_LEVELS, seed=np.random.default_rng(seed))
+    out = pd.DataFrame({"parameter": list(problem["names"]),
+                        "mu_star": np.asarray(si["mu_star"], float),
+                        "mu_star_conf": np.asarray(si["mu_star_conf"], float)})
+    out["mu_star_low"] = out["mu_star"] - out["mu_star_conf"]
+    out["mu_star_high"] = out["mu_star"] + out["mu_star_conf"]
+    out["mu"], out["sigma"] = np.asarray(si["mu"], float), np.asarray(si["sigma"], float)
+    return out
+
+
+def point_means(rows, output: str, design: Design, replications: int, where: str):
+    """The output per sweep point, averaged over replications 0..replications-1: an array in
+    point order. Every point needs every replication, and a number (not NaN) in each."""
+    import numpy as np
+
+    rows = rows[rows["replication"] < replications]
+    have = set(zip(rows["point"], rows["replication"]))
+    missing = [(p, r) for p in range(design.n_points) for r in range(replications)
+               if (p, r) not in have]
+    if missing:
+        first = ", ".join(f"point {p} replication {r}" for p, r in missing[:3])
+        raise InputError(f"{where}: missing results: {len(missing):,} of "
+                         f"{design.n_points * replications:,} runs have no finished result "
+                         f"({first}{', ...' if len(missing) > 3 else ''}); expected every point "
+                         f"of the {design.describe()}, x {replications} replication(s) (run "
+                         "the experiment again to finish or retry them)")
+    table = rows.pivot_table(index="point", columns="replication", values=output,
+                             aggfunc="first", dropna=False)
+    table = table.reindex(index=range(design.n_points), columns=range(replications))
+    values = table.to_numpy(float)
+    bad = np.isnan(values).any(axis=1)
+    if bad.any():
+        raise InputError(f"{where}: output \"{output}\" is NaN (nothing was due) in some run at "
+                         f"{int(bad.sum())} of {design.n_points} sweep points; expected a number "
+                         "at every point (choose another output or class, a larger scale or "
+                         "more days)")
+    return values.mean(axis=1)
+
+
+def point_values(rows, design: Design):
+    """The swept values at each point, in point order (one row a point)."""
+    first = rows.sort_values("point").drop_duplicates("point")
+    return first[list(design.keys)].to_numpy(float)
+
+
+def indices(rows, design: Design, outputs, *, replications: int = 1, where: str = "results",
+            seed=0):
+    """The sensitivity indices of each output from the rows of one variant and class (columns
+    point, replication, the swept keys and the outputs), one row per output and parameter."""
+    import pandas as pd
+
+    frames = []
+    for output in outputs:
+        y = point_means(rows, output, design, replications, where)
+        if design.name == "saltelli":
+            table = sobol_indices(y, design.keys, seed=seed)
+        else:
+            table = morris_indices(point_values(rows, design), y, design.problem(), seed=seed)
+        frames.append(table.assign(output=output))
+    table = pd.concat(frames, ignore_index=True)
+    return table[["output", *[c for c in table.columns if c != "output"]]]
+
+
+# ---- from a result folder -------------------------------------------------------------------
+@dataclass
+class Analysis:
+    """What `analyse` found: one row per variant, output and parameter; notes for the reader."""
+
+    folder: Path
+    design: Design
+    table: object  # pandas DataFrame
+    klass: str
+    replications: int
+    notes: list = field(default_factory=list)
+
+
+def analyse(folder: Path | str, outputs=DEFAULT_OUTPUTS, klass: str = "city",
+            variants: list[str] | None = None, replications: int | None = None) -> Analysis:
+    """Sensitivity indices from a result folder alone (experiment.json and the summary table)."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.batch.store import Store, read
+
+    folder = Path(folder)
+    record = Store(folder).record()
+    if record is None:
+        raise InputError(f"{folder}: missing results; expected a result folder with an "
+                         "experiment.json (run the experiment first)")
+    design = Design.of(record.get("sweep"), f"{folder}/experiment.json")
+    replications = replications or int(record["replications"])
+    summary = read(folder, "summary")
+    if summary.empty:
+        raise InputError(f"{folder}: missing results; expected finished runs in "
+                         f"{folder}/summary/ (run the experiment first)")
+    check_outputs(outputs, summary, design)
+    check_class(klass, summary["class"].unique())
+    variants = variants or sorted({c["variant"] for c in record["configs"].values()})
+    seed = np.random.SeedSequence(int(record["entropy"])).generate_state(1)[0]
+    frames, notes = [], []
+    for variant in variants:
+        rows = summary[(summary["variant"] == variant) & (summary["class"] == klass)]
+        where = f"{folder} (variant \"{variant}\", class {klass})"
+        table = indices(rows, design, outputs, replications=replications, where=where, seed=seed)
+        first = "S1" if design.name == "saltelli" else "mu_star"
+        for output in table.loc[table[first].isna(), "output"].unique():
+            notes.append(f"{output} does not vary over the sweep ({where}): no indices")
+        frames.append(table.assign(variant=variant, **{"class": klass}))
+    table = pd.concat(frames, ignore_index=True)
+    table = table[["variant", "class", *[c for c in table.columns if c not in ("variant",
+                                                                               "class")]]]
+    return Analysis(folder, design, table, klass, replications, notes)
+
+
+def check_outputs(outputs, summary, design: Design) -> None:
+    """Each output is a numeric column of the summary table (not an identifying one)."""
+    from pandas.api.types import is_numeric_dtype
+
+    usable = [c for c in summary.columns if c not in ID_COLUMNS and c not in design.keys
+              and is_numeric_dtype(summary[c])]
+    for output in outputs:
+        if output not in usable:
+            raise InputError(f"--outputs {','.join(outputs)}: unknown output column "
+                             f"\"{output}\"; expected numeric columns of the summary table, "
+                             f"e.g. {', '.join(c for c in usable if c.endswith('rate'))}, "
+                             "mean_satisfaction, mean_trust, cost_per_resolved (README: Outputs)")
+
+
+def check_class(klass: str, classes) -> None:
+    if klass not in set(classes):
+        raise InputError(f"--class {klass}: expected one of {', '.join(sorted(classes))}")
+
+
+# ---- reporting ------------------------------------------------------------------------------
+def format_table(analysis: Analysis) -> str:
+    """The indices as text: one block per variant and output, parameters by importance."""
+    t, lines = analysis.table, []
+    sobol = analysis.design.name == "saltelli"
+    conf = f"{CONFIDENCE:.0%} CI"
+    head = (f"  {'parameter':34s} {'S1':>7s}  {conf:17s} {'ST':>7s}  {conf:17s}" if sobol else
+            f"  {'parameter':34s} {'mu*':>8s}  {conf:19s} {'mu':>8s} {'sigma':>8s}")
+    for (variant, output), block in t.groupby(["variant", "output"], sort=False):
+        lines += ["", f"{output} ({variant}, class {analysis.klass})", head]
+        block = block.sort_values("ST" if sobol else "mu_star", ascending=False)
+        for _, r in block.iterrows():
+            if sobol:
+                lines.append(f"  {r.parameter:34s} {r.S1:7.3f}  {ci(r.S1_low, r.S1_high):17s} "
+                             f"{r.ST:7.3f}  {ci(r.ST_low, r.ST_high):17s}")
+            else:
+                lines.append(f"  {r.parameter:34s} {r.mu_star:8.4f}  "
+                             f"{ci(r.mu_star_low, r.mu_star_high, 4):19s} {r.mu:8.4f} "
+                             f"{r.sigma:8.4f}")
+    return "\n".join(lines[1:])
+
+
+def ci(low: float, high: float, digits: int = 3) -> str:
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def plot(analysis: Analysis, path: Path) -> Path:
+    """Sobol: S1 and ST bars with CI whiskers per parameter, a panel per output (and variant);
+    Morris: mu* against sigma, mu*'s interval as whiskers. Greys and hatching print well."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = analysis.table
+    variants, outputs = list(dict.fromkeys(t["variant"])), list(dict.fromkeys(t["output"]))
+    sobol = analysis.design.name == "saltelli"
+    n_par = len(analysis.design.keys)
+    height = max(2.8, 0.5 * n_par + 1.2) if sobol else 3.6
+    fig, axes = plt.subplots(len(variants), len(outputs), squeeze=False, sharey=sobol,
+                             figsize=(3.9 * len(outputs) + (1.9 if sobol else 0.4),
+                                      height * len(variants)))
+    for i, variant in enumerate(variants):
+        for j, output in enumerate(outputs):
+            block = t[(t["variant"] == variant) & (t["output"] == output)]
+            (sobol_panel if sobol else morris_panel)(axes[i, j], block)
+            title = output if len(variants) == 1 else f"{output}\n{variant}"
+            axes[i, j].set_title(title, fontsize=10)
+    if sobol:
+        axes[0, -1].legend(loc="lower right", fontsize=8, frameon=False)
+    what = "Sobol indices" if sobol else "Morris screening"
+    fig.suptitle(f"{what} ({analysis.design.describe()}; class {analysis.klass}; "
+                 f"{CONFIDENCE:.0%} bootstrap intervals)", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=160)
+    plt.close(fig)
+    return path
+
+
+def sobol_panel(ax, block) -> None:
+    import numpy as np
+
+    y = np.arange(len(block))[::-1]  # the file's order, top to bottom
+    style = {"error_kw": {"elinewidth": 1, "capsize": 2.5, "ecolor": "black"},
+             "edgecolor": "black", "linewidth": 0.6}
+    ax.barh(y + 0.19, block["S1"], 0.38, xerr=block["S1_conf"], color="0.35",
+            label="S1 (first order)", **style)
+    ax.barh(y - 0.19, block["ST"], 0.38, xerr=block["ST_conf"], color="0.88", hatch="///",
+            label="ST (total order)", **style)
+    ax.set_yticks(y, block["parameter"], fontsize=8)
+    ax.axvline(0, color="black", linewidth=0.8)
+    high = np.nanmax(np.r_[block["ST_high"], block["S1_high"], 0.1])
+    low = np.nanmin(np.r_[block["S1_low"], block["ST_low"], 0.0])
+    ax.set_xlim(min(low * 1.1, -0.02), max(high * 1.05, 0.1) if np.isfinite(high) else 1)
+    ax.set_xlabel("share of output variance", fontsize=8)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(axis="x", color="0.85", linewidth=0.5)
+    ax.set_axisbelow(True)
+
+
+def morris_panel(ax, block) -> None:
+    ax.errorbar(block["mu_star"], block["sigma"], xerr=block["mu_star_conf"], fmt="o",
+                color="black", markersize=4, elinewidth=0.8, capsize=2)
+    for _, r in block.iterrows():
+        ax.annotate(r.parameter.split(".", 1)[-1], (r.mu_star, r.sigma), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points")
+    top = max(block["mu_star_high"].max(), block["sigma"].max(), 1e-9) * 1.1
+    ax.plot([0, top], [0, top], color="0.6", linewidth=0.7, linestyle="--")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("mu* (mean |effect| over the range)", fontsize=8)
+    ax.set_ylabel("sigma (interactions, non-linearity)", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(color="0.9", linewidth=0.5)
+
+
+def write(analysis: Analysis, out: Path) -> tuple[Path, Path]:
+    """sensitivity.csv and sensitivity.png in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / CSV_NAME
+    analysis.table.to_csv(csv, index=False, float_format="%.6g")
+    return csv, plot(analysis, out / PLOT_NAME)
+
+
+# ---- the command ----------------------------------------------------------------------------
+HELP = "Sobol indices or Morris screening of an experiment's outputs"
+DESCRIPTION = """\
+Run an experiment whose [sweep] has design = "saltelli" (Sobol indices) or "morris" (Morris
+screening) into its result folder (finished runs are skipped), then analyse the stored results:
+print the indices with 95 % bootstrap intervals and write sensitivity.csv and sensitivity.png."""
+
+
+def outputs_list(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of summary columns, "
+                                         f"each once, e.g. {','.join(DEFAULT_OUTPUTS)}, "
+                                         f"got '{text}'")
+    return names
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sim.batch.cli import whole
+
+    parser.add_argument("experiment", help="experiment name (from experiments/) or .toml path")
+    parser.add_argument("--outputs", type=outputs_list, default=DEFAULT_OUTPUTS, metavar="LIST",
+                        help="summary columns to analyse, comma-separated (default: "
+                             f"{','.join(DEFAULT_OUTPUTS)})")
+    parser.add_argument("--class", dest="klass", default="city", metavar="CLASS",
+                        help="rows of this class: A, B, C, D or city (default: city)")
+    parser.add_argument("--workers", type=whole, metavar="N",
+                        help="local worker processes (default: one per core; 0 = this process)")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="run on a Dask distributed scheduler instead of local processes")
+    parser.add_argument("--results", type=Path, metavar="DIR",
+                        help="the experiment's result folder (default: results/EXPERIMENT, as "
+                             "`shequ batch`)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="where to write sensitivity.csv and sensitivity.png (default: the "
+                             "result folder)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add `sensitivity` to `shequ`'s subcommands."""
+    parser = subparsers.add_parser("sensitivity", help=HELP, description=DESCRIPTION)
+    add_arguments(parser)
+    return parser
+
+
+def run(args) -> int:
+    from sim.batch import cli as batch_cli
+    from sim.batch.experiment import load, safe_name
+    from sim.batch.runner import BatchError, prepare, run_batch
+    from sim.cli import check_out
+
+    if args.cluster and args.workers is not None:
+        raise InputError(f"--workers {args.workers}: expected either --workers (local processes) "
+                         "or --cluster (a Dask scheduler's workers), not both")
+    experiment = load(args.experiment)
+    design = Design.of_sweep(experiment.sweep, str(experiment.path))
+    check_before_running(experiment, args.outputs, args.klass, design)
+    results = args.results or Path("results") / safe_name(experiment.name)
+    out = args.out or results
+    check_out(results)
+    check_out(out)
+    prepare(experiment, results)  # validates every config; nothing written yet
+    try:
+        report = run_batch(experiment, results, workers=args.workers, cluster=args.cluster,
+                           progress=False if args.no_progress else None,
+                           announce=lambda r: print(announcement(experiment, r, args),
+                                                    flush=True))
+    except BatchError as e:
+        print(f"shequ: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the finished runs are kept in {results}/; run the same command "
+              "again to go on", file=sys.stderr)
+        return 130
+    print(batch_cli.result_line(report, experiment))
+    if report.failed:
+        for run_id, error in report.failed[:5]:
+            print(f"failed: {run_id}: {error}", file=sys.stderr)
+        print(f"{len(report.failed)} runs failed (errors in {results}/manifest/); the indices "
+              "need every point: run the same command again to retry them", file=sys.stderr)
+        return 1
+    analysis = analyse(results, args.outputs, args.klass,
+                       variants=[v for v, _ in experiment.variants],
+                       replications=experiment.replications)
+    print(f"\n{DESIGNS[design.name]} of {experiment.name}: {design.describe()}, each the mean "
+          f"of {experiment.replications} replication{'s' * (experiment.replications != 1)}; "
+          f"class {args.klass}; {CONFIDENCE:.0%} bootstrap intervals ({RESAMPLES:,} resamples)")
+    print(format_table(analysis))
+    for note in analysis.notes:
+        print(f"note: {note}")
+    csv, png = write(analysis, out)
+    print(f"\nwritten: {csv} and {png}")
+    return 0
+
+
+def announcement(experiment, report, args) -> str:
+    from sim.batch.cli import plan_line
+
+    where = (f"cluster {args.cluster}" if args.cluster else
+             "in this process" if args.workers == 0 else f"{report.slots} worker processes")
+    done = f"; {report.skipped:,} already finished" if report.skipped else ""
+    return f"{plan_line(experiment)}; {where}{done}"
+
+
+def check_before_running(experiment, outputs, klass: str, design: Design) -> None:
+    """The outputs and the class exist (in a one-day run of a tiny city), before any run."""
+    from sim import outputs as tables
+    from sim.model import GovernanceModel
+
+    model = GovernanceModel(scenario=experiment.variants[0][1], scale=1e-4, days=1)
+    model.run()
+    summary = tables.summary(model)
+    check_outputs(outputs, summary, design)
+    check_class(klass, summary["class"].unique())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m analysis.sensitivity ...`, with `shequ`'s one-line errors."""
+    from sim.cli import Parser
+
+    parser = Parser(prog="shequ sensitivity", description=DESCRIPTION)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except InputError as e:
+        print(f"shequ: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
