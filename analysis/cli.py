@@ -1,4 +1,4 @@
-"""The analysis commands of `shequ`: compare, report. Parsers only here, so that `shequ` starts
+"""The analysis commands of `shequ`: compare, report, calibrate. Parsers only here, so that `shequ` starts
 quickly; each command imports its module when it runs."""
 
 from pathlib import Path
@@ -19,7 +19,21 @@ def add_parsers(subparsers) -> dict:
     p.add_argument("--baseline", help="variant the others are compared with (default: the first)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="label language")
     p.add_argument("--out", type=Path, help="output folder (default: RESULTS/report)")
-    return {"compare": run_compare, "report": run_report}
+    root = Path(__file__).resolve().parent.parent
+    p = subparsers.add_parser("calibrate", help="fit behavioural parameters to Xining's published "
+                              "figures (method of simulated moments)")
+    p.add_argument("--scale", type=float, default=0.05, help="scale of the fitting runs")
+    p.add_argument("--days", type=int, default=365, help="days a run")
+    p.add_argument("--replications", type=int, default=3, help="replications an evaluation")
+    p.add_argument("--evaluations", type=int, default=60, help="most evaluations of the search")
+    p.add_argument("--verify-scale", type=float, default=1.0, help="scale of the verification")
+    p.add_argument("--verify-replications", type=int, default=4, help="verification replications")
+    p.add_argument("--workers", type=int, default=2, help="worker processes")
+    p.add_argument("--out", type=Path, default=root / "scenarios" / "calibrated.toml",
+                   help="fitted parameter file (default: scenarios/calibrated.toml)")
+    p.add_argument("--report", type=Path, default=root / "docs" / "calibration.md",
+                   help="calibration report (default: docs/calibration.md)")
+    return {"compare": run_compare, "report": run_report, "calibrate": run_calibrate}
 
 
 def run_compare(args) -> int:
@@ -47,3 +61,17 @@ def run_report(args) -> int:
         raise InputError(f"--out {out}: cannot write ({e.strerror}); expected a writable folder")
     print(f"report written: {page} and {md}")
     return 0
+
+
+def run_calibrate(args) -> int:
+    from analysis import calibrate
+
+    for name, lo, hi in (("scale", 1e-4, 1.0), ("verify_scale", 1e-4, 1.0)):
+        if not lo <= getattr(args, name) <= hi:
+            raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: expected a "
+                             f"number in [{lo:g}, {hi:g}]")
+    for name in ("days", "replications", "evaluations", "verify_replications", "workers"):
+        if getattr(args, name) < (2 if name.endswith("replications") else 1):
+            raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: expected a "
+                             "larger whole number")
+    return calibrate.run(args)

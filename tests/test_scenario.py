@@ -49,10 +49,16 @@ def test_load_by_name_path_or_default():
     assert load().params == load(DEFAULT_SCENARIO).params
 
 
-def test_uniform_lists_every_parameter():
-    """The baseline lists every parameter (other scenarios extend it)."""
-    with open(SCENARIO_DIR / "xining-uniform.toml", "rb") as f:
-        raw = tomllib.load(f)
+def test_uniform_and_calibrated_list_every_parameter():
+    """The baseline lists every parameter except those fitted by `shequ calibrate`, which are in
+    calibrated.toml (the baseline extends it); other scenarios extend the baseline."""
+    raw = {}
+    for name in ("calibrated", "xining-uniform"):
+        with open(SCENARIO_DIR / f"{name}.toml", "rb") as f:
+            for section, values in tomllib.load(f).items():
+                if isinstance(values, dict):
+                    assert not set(values) & set(raw.get(section, {})), (name, section)
+                    raw.setdefault(section, {}).update(values)
     for section, params in SCHEMA.items():
         assert set(raw[section]) == set(params), section
     assert load("xining-uniform")["funding"]["total"] == 35_600_000
@@ -76,7 +82,7 @@ def test_classified_extends_uniform():
     assert classified.name == "xining-classified" != uniform.name
     assert classified.description != uniform.description
     assert [Path(f).name for f in classified.files] == ["xining-classified.toml",
-                                                        "xining-uniform.toml"]
+                                                        "xining-uniform.toml", "calibrated.toml"]
 
 
 def test_name_and_description_not_inherited(tmp_path):
