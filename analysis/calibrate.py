@@ -218,14 +218,18 @@ def write_report(path: Path, args, over: dict, history: list, check: dict, secon
         "",
         "## Targets",
         "",
-        "| target | published | weight | simulated mean | 95 % interval | inside |",
-        "|---|---|---|---|---|---|",
+        f"| target | published | weight | fitted at {args.scale:g} | verified at "
+        f"{args.verify_scale:g}: mean | 95 % interval | inside |",
+        "|---|---|---|---|---|---|---|",
     ]
     for k, t in TARGETS.items():
         c = check[k]
-        lines.append(f"| {t.label} ({t.source}) | {t.value:.4g} | {t.weight:g} | {c['mean']:.4g} "
-                     f"| [{c['low']:.4g}, {c['high']:.4g}] | {'yes' if c['inside'] else 'no'} |")
-    lines += ["", "## Fitted parameters", "", "| parameter | what it moves | fitted |",
+        lines.append(f"| {t.label} ({t.source}) | {t.value:.4g} | {t.weight:g} | "
+                     f"{best[1][k]:.4g} | {c['mean']:.4g} | [{c['low']:.4g}, {c['high']:.4g}] | "
+                     f"{'yes' if c['inside'] else 'no'} |")
+    lines += ["", "## Fitted parameters", "", "Factors are relative to the values the search started "
+              "from (the previous `calibrated.toml`); the file holds the values themselves.", "",
+              "| parameter | what it moves | fitted |",
               "|---|---|---|"]
     for p, v in zip(PARAMETERS, best[0]):
         shown = f"× {v:.3f} (every category)" if p.factor else f"{v:.4g}"
@@ -234,20 +238,30 @@ def write_report(path: Path, args, over: dict, history: list, check: dict, secon
     lines += ["", f"Best distance {best[2]:.3f} after {len(history)} evaluations "
               f"(distance at the start: {history[0][2]:.3f}).", "", "## What remains",
               ""]
-    misses = [TARGETS[k].label for k, c in check.items() if not c["inside"]]
-    if misses:
-        lines.append("Outside the simulated interval: " + ", ".join(misses) + ". " + GAPS)
-    else:
-        lines.append("Every published target lies inside the simulated 95 % interval.")
+    lines.append(remains(check, best[1], args.scale, args.verify_scale))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-GAPS = ("The published rates are cumulative counts over the whole 'every complaint answered' "
-        "mechanism (190,000+ requests), while the model's are one year of one scenario; the "
-        "satisfaction rate is asked only of closed cases at the return visit and the model draws "
-        "it from one expectation–disconfirmation rule for all categories; and the hotline's day "
-        "includes consumer-rights and other calls the model does not generate. A gap of a few "
-        "tenths of a point on intervals this narrow is the model's structure, not noise.")
+def remains(check: dict, fitting: dict, scale: float, verify_scale: float) -> str:
+    """The honest account of what the fit does not reach, from the numbers themselves."""
+    misses = [k for k, c in check.items() if not c["inside"]]
+    if not misses:
+        return "Every published target lies inside the simulated 95 % interval."
+    gaps = "; ".join(f"{TARGETS[k].label} {check[k]['mean'] - TARGETS[k].value:+.3g}"
+                     for k in misses)
+    fit = "; ".join(f"{t.label} {fitting[k] - t.value:+.3g}" for k, t in TARGETS.items())
+    shift = "; ".join(f"{TARGETS[k].label} {check[k]['mean'] - fitting[k]:+.3g}" for k in misses)
+    return (f"Outside the simulated interval at scale {verify_scale:g} (verified mean − target): "
+            f"{gaps}. At full scale the intervals are hundredths of a point wide, so \"inside\" "
+            f"would need an exact fit. The runs the search fitted on (scale {scale:g}) miss by: "
+            f"{fit}; from them to the verification the simulated values move by {shift}. That "
+            "move is the model's remaining scale effect (a small city's handlers queue a little "
+            "longer; tests/test_model.py::test_rates_hold_across_scales bounds it): fitting at "
+            "scale 1 would remove it, at about twenty times the cost. Beyond the fit: Xining's "
+            "rates are cumulative over its whole mechanism (190,000+ requests), the model's one "
+            "year; and the hotline's day includes consumer-rights and other calls the model does "
+            "not generate, so its contacts are matched by the share of residents choosing the "
+            "hotline.")
 
 
 def run(args) -> int:
@@ -276,6 +290,8 @@ def run(args) -> int:
         print(f"  {TARGETS[k].label:34s} target {c['target']:9.4g}  simulated {c['mean']:9.4g} "
               f"[{c['low']:.4g}, {c['high']:.4g}]  {'inside' if c['inside'] else 'outside'}")
     print(f"wrote {args.out} and {args.report}")
+    best = min(history, key=lambda h: h[2])
     (args.report.with_suffix(".json")).write_text(json.dumps(
-        {"fitted": over, "check": check, "evaluations": len(history)}, indent=2))
+        {"fitted": over, "check": check, "evaluations": len(history),
+         "fitting_moments": best[1], "distance": best[2]}, indent=2))
     return 0

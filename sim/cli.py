@@ -8,6 +8,7 @@ from pathlib import Path
 
 from analysis import cli as analysis_cli
 from sim.batch import cli as batch_cli
+from sim.viz import cli as viz_cli
 from sim.errors import InputError
 
 RATE_COLUMNS = {"response_rate": "response", "resolution_rate": "resolution",
@@ -50,15 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seed", type=whole, help="random seed of the run")
     run.add_argument("--out", type=Path, help="output folder (default: output/SCENARIO-seedK)")
     run.add_argument("--no-figure", action="store_true", help="skip the summary figure")
+    run.add_argument("--figures", action="store_true", help="also write the run's static figures "
+                     "(graph.png, rates.png, overview.png)")
     val = sub.add_parser("validate", help="check a scenario file and its city")
     val.add_argument("scenario", help="scenario name or .toml path")
     sub.add_parser("scenarios", help="list the shipped scenarios")
     batch_cli.add_parser(sub)
     analysis = analysis_cli.add_parsers(sub)
+    viz_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     try:
         return {"run": cmd_run, "validate": cmd_validate, "scenarios": cmd_scenarios,
-                "batch": batch_cli.run, **analysis}[args.command](args)
+                "batch": batch_cli.run, "viz": viz_cli.run_viz, "animate": viz_cli.run_animate,
+                **analysis}[args.command](args)
     except InputError as e:
         print(f"shequ: error: {e}", file=sys.stderr)
         return 2
@@ -87,6 +92,8 @@ def cmd_run(args) -> int:
     elapsed = time.perf_counter() - start
     try:
         outputs.write(model, out, figure=not args.no_figure)
+        if args.figures:
+            viz_cli.write_figures(model, out)
     except OSError as e:
         raise InputError(f"--out {out}: cannot write ({e.strerror}); expected a writable "
                          "folder") from None

@@ -1,15 +1,17 @@
 """The controls a class plays with, and the model they drive.
 
 `CONTROLS` declares every control once (its label, its kind and range, and how it reads its
-default from a scenario); `model_params()` turns them into Mesa's `model_params` for SolaraViz,
-with defaults read from the scenario shown — never typed twice; and `TeachingModel` is the
+default from a scenario, so defaults are never typed twice); `TeachingModel` is the
 `GovernanceModel` that takes the controls as keyword arguments and turns them into scenario
 overrides. A control left at its default changes nothing, so a replayed run with untouched
 controls is the identical run.
 """
 
+import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +26,7 @@ REFORM = "xining-classified"  # where a measure goes when the scenario shown doe
 
 @dataclass(frozen=True)
 class Control:
-    """One control: a Mesa user input whose default is read from the scenario."""
+    """One control of the app: its input kind and range; its default is read from the scenario."""
 
     name: str  # the TeachingModel keyword
     kind: str  # SliderInt, SliderFloat, Checkbox or Select
@@ -33,18 +35,6 @@ class Control:
     lo: float | None = None
     hi: float | None = None
     step: float | None = None
-
-    def user_param(self, params: dict, lang: str) -> dict:
-        """The entry of Mesa's `model_params` (a dict with "type", as SolaraViz's UserInputs wants)."""
-        value = self.default(params)
-        entry = {"type": self.kind, "label": self.label(lang), "value": value}
-        if self.kind == "Select":
-            entry["values"] = [scheme_label(s, lang) for s in SCHEMES]
-            entry["value"] = scheme_label(value, lang)
-        elif self.kind.startswith("Slider"):
-            lo, hi = self.lo, self.hi
-            entry |= {"min": min(lo, value), "max": max(hi, value), "step": self.step}
-        return entry
 
 
 def scheme_label(scheme: str, lang: str) -> str:
@@ -110,21 +100,6 @@ def base_scenario(scenario: str | Scenario | None = None, overrides: dict | None
     base = scenario if isinstance(scenario, Scenario) else load(scenario)
     flat = dict(overrides or {}) | {k: v for k, v in (("scale", scale), ("days", days)) if v is not None}
     return base.with_overrides(nest(flat), origin="run settings") if flat else base
-
-
-def model_params(fixed: dict, lang: str = "en", seed_slider: bool = True) -> dict:
-    """Mesa's `model_params` for SolaraViz: the fixed settings of the run (scenario, scale, days,
-    overrides) and one user input per control, its default read from the scenario."""
-    base = base_scenario(fixed.get("scenario"), fixed.get("overrides"), fixed.get("scale"),
-                         fixed.get("days"))
-    params = dict(fixed)
-    if seed_slider:
-        seed = int(base["run"]["seed"])
-        params["rng"] = {"type": "SliderInt", "label": text("seed", lang), "value": seed,
-                         "min": 1, "max": max(100, seed), "step": 1}
-    for control in CONTROLS:
-        params[control.name] = control.user_param(base.params, lang)
-    return params
 
 
 def teaching_overrides(base: Scenario, values: dict) -> dict:
@@ -212,7 +187,7 @@ def exact_amounts(ideal: dict[str, float], counts: dict[str, int], total: int,
                   reach: int = 300) -> dict[str, int]:
     """Whole-yuan amounts by class near `ideal` whose city total is exactly `total` when a change
     of at most `reach` yuan in one or two classes can make it so; else the rounded amounts."""
-    amounts = {c: int(round(v)) for c, v in ideal.items()}
+    amounts = {c: round(v) for c, v in ideal.items()}
     short = total - sum(counts[c] * amounts[c] for c in amounts)
     if short == 0:
         return amounts
@@ -230,24 +205,53 @@ def exact_amounts(ideal: dict[str, float], counts: dict[str, int], total: int,
     return amounts | best[1] if best else amounts
 
 
-def probe(base: Scenario, overrides: dict | None = None) -> GovernanceModel:
-    """A tiny model of the same city (20 residents, one day) to read classes and funds from."""
+@dataclass(frozen=True)
+class World:
+    """What the controls need of a policy world: each community's name, class and fund."""
+
+    names: list[str]
+    classes: np.ndarray
+    funds: np.ndarray
+
+
+_WORLDS: dict[str, World] = {}
+
+
+def probe(base: Scenario, overrides: dict | None = None) -> World:
+    """Names, classes and funds of the city under `base` with `overrides`, read from a tiny model
+    of the same city (20 residents, one day); cached, since a slider moved back and forth asks
+    for the same worlds again."""
     scenario = base.with_overrides({k: v for k, v in (overrides or {}).items() if v},
                                    origin="the app's controls") if overrides else base
-    return GovernanceModel(scenario=scenario, scale=1e-5, days=1)
+    key = json.dumps(scenario.params, sort_keys=True, default=str)
+    if key not in _WORLDS:
+        model = GovernanceModel(scenario=scenario, scale=1e-5, days=1)
+        if len(_WORLDS) >= 64:
+            _WORLDS.pop(next(iter(_WORLDS)))
+        _WORLDS[key] = World(list(model.communities["name"]), model.classes.copy(),
+                             model.funds.copy())
+    return _WORLDS[key]
 
 
 class TeachingModel(GovernanceModel):
     """A `GovernanceModel` driven by the app's controls.
 
-    Keyword arguments: the run's settings (`scenario`, `scale`, `days`, `rng`, and `overrides`:
-    scenario keys as `key` or `section__key`, e.g. a replayed run's), and the controls of
-    `CONTROLS` by name (None or absent: the scenario's value). `self.controls` holds the
-    scenario overrides the controls made.
+    Keyword arguments: the run's settings (`policy`: the scenario, a name, path or `Scenario`;
+    `scale`, `days`, `rng`, and `overrides`: scenario keys as `key` or `section__key`, e.g. a
+    replayed run's), and the controls of `CONTROLS` by name, or as a dict `controls` (None or
+    absent: the scenario's value). `self.control_overrides` holds the scenario overrides the
+    controls made.
+
+    The scenario is `policy` here, not `scenario`: Mesa's SolaraViz Reset passes a model that
+    takes `scenario` a `mesa.experimental.scenarios.Scenario` of its own.
+
+    `self.lock` is held while a day runs: SolaraViz steps the model in one thread while the page
+    draws it in another, and a drawing holds the lock too, so it never sees half a day.
     """
 
-    def __init__(self, *, scenario: str | Scenario | None = None, scale: float | None = None,
+    def __init__(self, *, policy: str | Scenario | None = None, scale: float | None = None,
                  days: int | None = None, rng: int | None = None, overrides: dict | None = None,
+                 controls: dict | None = None,
                  funding_scheme: str | None = None, fund_A: int | None = None,
                  fund_B: int | None = None, fund_C: int | None = None, fund_D: int | None = None,
                  hold_total: bool | None = None, households_per_grid: int | None = None,
@@ -260,9 +264,15 @@ class TeachingModel(GovernanceModel):
                  measure_central_households: bool | None = None,
                  commercial_share_min: float | None = None, old_residents_max_a: int | None = None,
                  population_min_b: int | None = None, old_residents_min_b: int | None = None):
-        values = {k: v for k, v in locals().items() if k in CONTROL_NAMES}
-        base = base_scenario(scenario, overrides, scale, days)
-        self.controls = teaching_overrides(base, values)
-        if self.controls:
-            base = base.with_overrides(self.controls, origin="the app's controls")
+        values = dict(controls or {}) | {k: v for k, v in locals().items()
+                                         if k in CONTROL_NAMES and v is not None}
+        base = base_scenario(policy, overrides, scale, days)
+        self.control_overrides = teaching_overrides(base, values)
+        if self.control_overrides:
+            base = base.with_overrides(self.control_overrides, origin="the app's controls")
+        self.lock = threading.RLock()
         super().__init__(scenario=base, rng=rng)
+
+    def step(self) -> None:
+        with self.lock:
+            super().step()

@@ -22,9 +22,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "story_title": ("One grievance's story", "一件诉求的经历"),
     "another": ("Another grievance", "换一件诉求"),
     "facts_title": ("This run", "本次运行"),
-    "apply_hint": ("Change a control, then press Reset to start a run with it. The play-interval "
-                   "slider sets the speed.",
-                   "调整参数后按 Reset 以新参数重新开始；Play Interval 滑块控制速度。"),
+    "apply_hint": (("A lever moved restarts the run from day 0 with it. The seed applies at Reset; "
+                   "the play interval sets the speed (ms a day)."),
+                   ("调整政策参数后，模拟从第 0 天重新开始。随机种子在按 Reset 后生效；"
+                   "Play Interval 控制速度（每天的毫秒数）。")),
+    "levers_title": ("Policy levers", "政策参数"),
+    "group_funding": ("Funding", "经费"),
+    "group_mechanisms": ("Mechanisms", "机制"),
+    "group_measures": ("Type measures", "分类措施"),
+    "group_classification": ("Classification thresholds", "分类标准"),
     "no_grievance": ("No grievance has arisen yet: press Step.", "还没有产生诉求：请按 Step。"),
     # ---- controls ----------------------------------------------------------------------------
     "funding_scheme": ("Funding scheme", "经费分配方式"),
@@ -45,6 +51,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # ---- facts panel -------------------------------------------------------------------------
     "fact_scenario": ("Scenario: **{name}**, seed {seed}, scale 1:{inv:,}",
                       "情景：**{name}**，种子 {seed}，比例 1:{inv:,}"),
+    "fact_day": ("Day {day} of {days}", "第 {day} 天 / 共 {days} 天"),
     "fact_classes": ("Communities by class: {counts}", "各类社区数：{counts}"),
     "fact_funds": ("Fund a community gets: {funds}; city total {total:,} yuan a year",
                    "每个社区经费：{funds}；全市合计 {total:,} 元/年"),
@@ -84,23 +91,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "legend_linkage": ("four-party linkage", "四方联动"),
     "legend_story": ("the story's grievance", "故事中的诉求"),
     # ---- the story ---------------------------------------------------------------------------
-    "story_head": ("**Grievance #{gid}**: {category}, raised by {who} in building {building} "
-                   "({kind} compound) of {community} (class {cls}).",
-                   "**第 {gid} 号诉求**：{category}，由{community}（{cls} 类）{kind}小区 {building} "
-                   "号楼院的{who}提出。"),
+    "story_head": (("**Grievance #{gid}**: {category}, raised by {who} in building {building} "
+                   "({kind} compound) of {community} (class {cls})."),
+                   ("**第 {gid} 号诉求**：{category}，由{community}（{cls} 类）{kind}小区 {building} "
+                   "号楼院的{who}提出。")),
     "who_resident": ("a resident", "一位居民"),
     "who_elderly": ("an elderly resident", "一位老年居民"),
     "who_migrant": ("a migrant resident", "一位流动人口居民"),
     "who_party": ("a resident who is a party member", "一位党员居民"),
     "s_arose": ("Day {day}: it **arose**.", "第 {day} 天：诉求**产生**。"),
     "s_voiced": ("Day {day}: the resident **voiced** it {channel}.", "第 {day} 天：居民{channel}**反映**了诉求。"),
-    "s_found": ("Day {day}: the resident had kept quiet, but a patrol **found** it (grid worker, "
-                "volunteers or a party-member central household).",
+    "s_found": (("Day {day}: the resident had kept quiet, but a patrol **found** it (grid worker, "
+                "volunteers or a party-member central household)."),
                 "第 {day} 天：居民没有主动反映，但巡查**发现**了它（网格员、巡逻志愿者或党员中心户）。"),
     "s_silent": ("So far the resident has kept it to themselves (day {day}).",
                  "到第 {day} 天，居民仍未反映这件事。"),
-    "s_dropped_silent": ("Day {day}: never voiced and never found, it was **given up** after "
-                         "{days} days.", "第 {day} 天：一直没有反映也没被发现，{days} 天后居民**放弃**了。"),
+    "s_dropped_silent": (("Day {day}: never voiced and never found, it was **given up** after "
+                         "{days} days."), "第 {day} 天：一直没有反映也没被发现，{days} 天后居民**放弃**了。"),
     "s_responded": ("Day {day}: first contact: **in time**.", "第 {day} 天：首次联系，**响应及时**。"),
     "s_responded_late": ("Day {day}: first contact, **late** (the response deadline had passed).",
                          "第 {day} 天：首次联系，**响应超时**。"),
@@ -116,6 +123,7 @@ LABELS: dict[str, tuple[str, str]] = {
                           "等待小区**四方联动联席会**处理。"),
     "s_resolved": ("Day {day}: **resolved**, {days} days after it was reported.",
                    "第 {day} 天：**办结**，距反映 {days} 天。"),
+    "s_resolved_same": ("Day {day}: **resolved** the day it was reported.", "第 {day} 天：当天**办结**。"),
     "s_dropped": ("Day {day}: still unresolved after {days} days, the resident **gave up**.",
                   "第 {day} 天：{days} 天仍未解决，居民**放弃**了。"),
     "s_open": ("Day {day}: still open, {days} days after it was reported.",
@@ -125,15 +133,15 @@ LABELS: dict[str, tuple[str, str]] = {
                       "回访时居民表示：**不满意**。"),
     "s_no_visit": ("There was no return visit (only some closed cases get one).",
                    "没有回访（只有部分办结的诉求会回访）。"),
-    "s_mood": ("The resident's satisfaction with community governance is now {sat:.0%}, trust "
-               "{trust:.0%}.", "这位居民现在对社区治理的满意度为 {sat:.0%}，信任度 {trust:.0%}。"),
+    "s_mood": (("The resident's satisfaction with community governance is now {sat:.0%}, trust "
+               "{trust:.0%}."), "这位居民现在对社区治理的满意度为 {sat:.0%}，信任度 {trust:.0%}。"),
     # ---- channels, levels, categories, compound kinds, measures -----------------------------
     "channel_app": ("by QR code, app or phone to the community", "通过扫码、App 或电话向社区"),
     "channel_hotline": ("to the 12345 hotline", "通过 12345 热线"),
     "channel_grid": ("to a grid worker or a party member", "向网格员或党员"),
     "level_party_members": ("in-service party members", "在职党员尽力办"),
-    "level_grassroots": ("grassroots organisations (property company, owners' committee, "
-                         "community committee)", "基层组织有效办（物业、业委会、社区）"),
+    "level_grassroots": (("grassroots organisations (property company, owners' committee, "
+                         "community committee)"), "基层组织有效办（物业、业委会、社区）"),
     "level_co_building": ("linked co-building units", "联点共建单位精准办"),
     "level_departments": ("city departments", "职能部门马上办"),
     "level_short_party_members": ("party members", "党员"),
@@ -211,9 +219,9 @@ def setup_fonts(lang: str = "en") -> str | None:
     global _font_ready
     if _font_ready is None:
         family = cjk_font()
-        matplotlib.rcParams["font.family"] = ["sans-serif"]
-        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", *([family] if family else []),
-                                                  *matplotlib.rcParams["font.sans-serif"]]
+        # Named families (not the generic "sans-serif"): matplotlib falls back glyph by glyph
+        # only along a list of named families.
+        matplotlib.rcParams["font.family"] = ["DejaVu Sans", *([family] if family else [])]
         _font_ready = family or ""
     if lang == "zh" and not _font_ready:
         warnings.warn("no CJK font found: Chinese labels will show as boxes "

@@ -1,0 +1,3 @@
+from sim.viz.cli import main
+
+raise SystemExit(main())

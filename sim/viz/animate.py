@@ -1,0 +1,64 @@
+"""Films of a run for slides: the neighbourhood graph and the class panels, a frame every few
+days, written as a GIF (Pillow) or an MP4 (ffmpeg) with matplotlib's movie writers."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from matplotlib import animation
+
+from sim.errors import InputError
+from sim.viz import graph, story
+from sim.viz.figures import frame_figure
+
+WRITERS = {".gif": "pillow", ".mp4": "ffmpeg"}
+
+
+def check_out(out: Path) -> str:
+    """The writer for the film's file name, before anything runs."""
+    out = Path(out)
+    writer = WRITERS.get(out.suffix.lower())
+    if writer is None:
+        raise InputError(f"--out {out}: expected a file name ending in .gif or .mp4")
+    if writer == "ffmpeg" and not shutil.which("ffmpeg"):
+        raise InputError(f"--out {out}: an MP4 needs ffmpeg, which is not installed (Debian: "
+                         "apt-get install ffmpeg); expected a .gif name, or ffmpeg on the PATH")
+    parent = out.parent if str(out.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise InputError(f"--out {out}: expected a file in a folder, but {parent} is a file")
+    return writer
+
+
+def frame_days(days: int, every: int | None = None, frames: int = 73) -> list[int]:
+    """Days after which a frame is taken: every `every` days (default: about `frames` frames),
+    always the first and the last day."""
+    every = every or max(1, round(days / frames))
+    return sorted({1, *range(every, days + 1, every), days})
+
+
+def film(model, out: Path, lang: str = "en", communities: list[int] | None = None,
+         every: int | None = None, fps: int = 8, dpi: int = 80, progress=None,
+         story_seed: int = 0) -> Path:
+    """Run `model` to its last day, writing a frame every `every` days into `out`."""
+    out = Path(out)
+    kind = check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    view = graph.layout(model, communities)
+    rng = np.random.default_rng(story_seed)  # the film's own: never the model's streams
+    days = frame_days(model.days, every)
+    writer = animation.PillowWriter(fps=fps) if kind == "pillow" else \
+        animation.FFMpegWriter(fps=fps, codec="h264", extra_args=["-pix_fmt", "yuv420p"])
+    fig = frame_figure(model, view, lang)
+    gid = None
+    with writer.saving(fig, str(out), dpi=dpi):
+        for k, day in enumerate(days):
+            while model.steps < day and model.running:
+                model.step()
+            if gid is None or k % 15 == 0:  # a new highlighted grievance now and then
+                gid = story.pick(model, rng, view.communities)
+            fig.clear()
+            frame_figure(model, view, lang, highlight=gid, figure=fig)
+            writer.grab_frame()
+            if progress:
+                progress(k + 1, len(days))
+    return out

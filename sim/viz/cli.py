@@ -1,0 +1,159 @@
+"""The visual commands: `shequ viz` (the app), `shequ animate` (a film), and the figures of
+`shequ run --figures`. `sim.cli` adds them with `add_parsers(subparsers)`; `python -m sim.viz`
+runs them on their own."""
+
+import sys
+import time
+from pathlib import Path
+
+from sim.errors import InputError
+
+VIZ_HELP = "watch a run in the browser: the Mesa SolaraViz teaching app"
+ANIMATE_HELP = "write a GIF or MP4 film of a run (graph and class panels), for slides"
+
+
+def add_parsers(subparsers) -> None:
+    """Add `viz` and `animate` to the `shequ` command's subparsers."""
+    from sim.cli import number, whole
+
+    viz = subparsers.add_parser("viz", help=VIZ_HELP, description=VIZ_HELP)
+    viz.add_argument("scenario", nargs="?", help="scenario name or .toml path (default: "
+                     "xining-classified)")
+    add_run_options(viz, number, whole)
+    viz.add_argument("--host", default="127.0.0.1", help="address to serve on (default: "
+                     "127.0.0.1, this computer only)")
+    viz.add_argument("--port", type=whole, default=8765, help="port (default 8765; 0 = any free)")
+    viz.add_argument("--open", action="store_true", help="open the app in the web browser")
+    anim = subparsers.add_parser("animate", help=ANIMATE_HELP, description=ANIMATE_HELP)
+    anim.add_argument("scenario", nargs="?", help="scenario name or .toml path (default: "
+                      "xining-classified)")
+    anim.add_argument("--out", type=Path, required=True, help="the film: FILE.gif or FILE.mp4")
+    add_run_options(anim, number, whole)
+    anim.add_argument("--every", type=whole, help="days between frames (default: about 70 "
+                      "frames in all)")
+    anim.add_argument("--fps", type=whole, default=8, help="frames a second (default 8)")
+    anim.add_argument("--dpi", type=whole, default=80, help="resolution (default 80: 1040 x 576 "
+                      "pixels)")
+
+
+def add_run_options(parser, number, whole) -> None:
+    parser.add_argument("--scale", type=number, help="share of residents simulated (default "
+                        "0.01 here, small enough to watch)")
+    parser.add_argument("--days", type=whole, help="days to simulate")
+    parser.add_argument("--seed", type=whole, help="random seed of the run")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="labels in English "
+                        "(en) or Chinese (zh)")
+    parser.add_argument("--communities", help="communities to draw, by number or name, comma-"
+                        "separated (default: one of each class)")
+    parser.add_argument("--store", type=Path, help="a batch result store, to replay one of its "
+                        "runs (with --run)")
+    parser.add_argument("--run", dest="run_id", help="the run id to replay from --store")
+
+
+def app_config(args):
+    """The app's settings from the command line: a scenario at a watchable scale, or a stored
+    run exactly as it was made. Checks everything before anything starts."""
+    from sim.viz.app import APP_RESIDENTS_PER_BUILDING, APP_SCALE, AppConfig
+    from sim.viz.controls import base_scenario, probe
+    from sim.viz.graph import parse_communities
+
+    if (args.store is None) != (args.run_id is None):
+        raise InputError("--store and --run: expected both (a result store and a run id in it) "
+                         "or neither")
+    if args.store is not None:
+        from sim.viz.replay import read_spec
+
+        if args.scenario or args.scale is not None or args.seed is not None:
+            raise InputError("--run: a replay is the stored run itself; expected no SCENARIO, "
+                             "--scale or --seed with it (--days may shorten it)")
+        spec = read_spec(args.store, args.run_id)
+        config = AppConfig(scenario=spec.get("scenario"), scale=spec.get("scale"),
+                           days=args.days or spec.get("days"), seed=spec.get("seed"),
+                           overrides=spec["overrides"], lang=args.lang,
+                           replay={"store": str(args.store), "run": str(args.run_id)})
+    else:
+        scale = args.scale or APP_SCALE
+        rpb = max(5, round(APP_RESIDENTS_PER_BUILDING * scale / APP_SCALE))
+        config = AppConfig(scenario=args.scenario, scale=scale, days=args.days, seed=args.seed,
+                           overrides={"residents_per_building": rpb}, lang=args.lang)
+    base = base_scenario(config.scenario, config.overrides, config.scale, config.days)
+    config.scenario = str(base.path) if base.path else config.scenario
+    try:
+        config.communities = parse_communities(args.communities, probe(base).names)
+    except ValueError as e:
+        raise InputError(f"--communities {args.communities}: {e}") from None
+    return config
+
+
+def run_viz(args) -> int:
+    """`shequ viz`: serve the app and print its address."""
+    from sim.viz.server import serve
+
+    config = app_config(args)
+    try:
+        serve(config, host=args.host, port=args.port, open_browser=args.open,
+              announce=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def run_animate(args) -> int:
+    """`shequ animate`: run the model and write the film."""
+    from sim.viz.animate import check_out, film
+    from sim.viz.controls import TeachingModel
+
+    check_out(args.out)
+    config = app_config(args)
+    start = time.perf_counter()
+    model = TeachingModel(**config.fixed_params())
+    print(f"{model.policy.name}: {model.days} days, scale {model.scale:g}, seed {model.seed}; "
+          f"filming to {args.out}", flush=True)
+
+    def progress(done, total):
+        if done == total or done % 10 == 0:
+            print(f"  frame {done}/{total}", flush=True)
+
+    try:
+        film(model, args.out, lang=args.lang, communities=config.communities, every=args.every,
+             fps=args.fps, dpi=args.dpi, progress=progress)
+    except OSError as e:
+        raise InputError(f"--out {args.out}: cannot write ({e}); expected a writable file") from None
+    print(f"{time.perf_counter() - start:.1f} s; film written to {args.out}")
+    return 0
+
+
+def write_figures(model, out_dir, lang: str = "en", communities: list[int] | None = None) -> list[Path]:
+    """`shequ run --figures`: the static figures of one finished run, into `out_dir`:
+    `graph.png` (the neighbourhood graph of one community of each class at the end),
+    `rates.png` (rates and funds left by class over the run) and `overview.png` (both)."""
+    from sim.viz import figures, graph
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    view = graph.layout(model, communities)
+    written = []
+    for name, fig in (("graph.png", figures.graph_figure(model, view, lang)),
+                      ("rates.png", figures.plots_figure(model, lang)),
+                      ("overview.png", figures.frame_figure(model, view, lang))):
+        fig.savefig(out / name, dpi=110)
+        written.append(out / name)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m sim.viz viz|animate …`: the same commands without the rest of `shequ`."""
+    from sim.cli import Parser
+
+    parser = Parser(prog="python -m sim.viz", description="Shequ's visual commands")
+    add_parsers(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return {"viz": run_viz, "animate": run_animate}[args.command](args)
+    except InputError as e:
+        print(f"shequ: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
