@@ -70,7 +70,7 @@ class Design:
     def describe(self) -> str:
         what = "base samples" if self.name == "saltelli" else "trajectories"
         return (f"{self.name} design, {self.samples} {what} x {len(self.keys)} parameters = "
-                f"{self.n_points} points")
+                f"{self.n_points:,} points")
 
     @classmethod
     def of(cls, sweep: dict | None, where: str) -> "Design":
@@ -161,10 +161,9 @@ def point_means(rows, output: str, design: Design, replications: int, where: str
                          f"({first}{', ...' if len(missing) > 3 else ''}); expected every point "
                          f"of the {design.describe()}, x {replications} replication(s) (run "
                          "the experiment again to finish or retry them)")
-    table = rows.pivot_table(index="point", columns="replication", values=output,
-                             aggfunc="first", dropna=False)
-    table = table.reindex(index=range(design.n_points), columns=range(replications))
-    values = table.to_numpy(float)
+    table = rows.set_index(["point", "replication"])[output].unstack("replication")
+    values = table.reindex(index=range(design.n_points),
+                           columns=range(replications)).to_numpy(float)
     bad = np.isnan(values).any(axis=1)
     if bad.any():
         raise InputError(f"{where}: output \"{output}\" is NaN (nothing was due) in some run at "
@@ -193,7 +192,9 @@ def indices(rows, design: Design, outputs, *, replications: int = 1, where: str 
             table = sobol_indices(y, design.keys, seed=seed)
         else:
             table = morris_indices(point_values(rows, design), y, design.problem(), seed=seed)
-        frames.append(table.assign(output=output))
+        # how much the output moves at all over the sweep: the scale the indices share out
+        frames.append(table.assign(output=output, output_mean=y.mean(), output_sd=y.std(),
+                                   output_min=y.min(), output_max=y.max()))
     table = pd.concat(frames, ignore_index=True)
     return table[["output", *[c for c in table.columns if c != "output"]]]
 
@@ -239,14 +240,38 @@ def analyse(folder: Path | str, outputs=DEFAULT_OUTPUTS, klass: str = "city",
         rows = summary[(summary["variant"] == variant) & (summary["class"] == klass)]
         where = f"{folder} (variant \"{variant}\", class {klass})"
         table = indices(rows, design, outputs, replications=replications, where=where, seed=seed)
-        first = "S1" if design.name == "saltelli" else "mu_star"
-        for output in table.loc[table[first].isna(), "output"].unique():
-            notes.append(f"{output} does not vary over the sweep ({where}): no indices")
+        for output in table.loc[table["output_sd"] == 0, "output"].unique():
+            notes.append(f"{output} of class {klass} does not vary over the sweep points "
+                         f"(variant \"{variant}\"): no indices")
+        if design.name == "saltelli" and not rows.empty:
+            notes += correlated_columns(point_values(rows, design), design)
         frames.append(table.assign(variant=variant, **{"class": klass}))
     table = pd.concat(frames, ignore_index=True)
     table = table[["variant", "class", *[c for c in table.columns if c not in ("variant",
                                                                                "class")]]]
     return Analysis(folder, design, table, klass, replications, notes)
+
+
+def correlated_columns(x, design: Design) -> list[str]:
+    """Saltelli's estimators need the base matrices A and B independent. A scrambled Sobol'
+    sequence at a low N can pair a column of A with a correlated column of B (a known defect of
+    some two-dimensional projections), which biases that parameter's indices: say so when the
+    correlation passes 0.2, or twice the chance level 1/sqrt(N) of a tiny N."""
+    import numpy as np
+
+    d = len(design.keys)
+    limit = max(0.2, 2 / math.sqrt(design.samples))
+    blocks = np.asarray(x, float).reshape(design.samples, d + 2, d)
+    a, b = blocks[:, 0, :], blocks[:, -1, :]
+    notes = []
+    for j, key in enumerate(design.keys):
+        if np.ptp(a[:, j]) > 0 and np.ptp(b[:, j]) > 0:
+            r = float(np.corrcoef(a[:, j], b[:, j])[0, 1])
+            if abs(r) > limit:
+                notes.append(f"{key}: its columns of the base matrices A and B are correlated "
+                             f"(r = {r:.2f}) at N = {design.samples}, which biases its indices; "
+                             "expected independent columns: use more samples or another seed")
+    return notes
 
 
 def check_outputs(outputs, summary, design: Design) -> None:
@@ -274,20 +299,32 @@ def format_table(analysis: Analysis) -> str:
     t, lines = analysis.table, []
     sobol = analysis.design.name == "saltelli"
     conf = f"{CONFIDENCE:.0%} CI"
-    head = (f"  {'parameter':34s} {'S1':>7s}  {conf:17s} {'ST':>7s}  {conf:17s}" if sobol else
-            f"  {'parameter':34s} {'mu*':>8s}  {conf:19s} {'mu':>8s} {'sigma':>8s}")
     for (variant, output), block in t.groupby(["variant", "output"], sort=False):
-        lines += ["", f"{output} ({variant}, class {analysis.klass})", head]
         block = block.sort_values("ST" if sobol else "mu_star", ascending=False)
-        for _, r in block.iterrows():
-            if sobol:
-                lines.append(f"  {r.parameter:34s} {r.S1:7.3f}  {ci(r.S1_low, r.S1_high):17s} "
-                             f"{r.ST:7.3f}  {ci(r.ST_low, r.ST_high):17s}")
-            else:
-                lines.append(f"  {r.parameter:34s} {r.mu_star:8.4f}  "
-                             f"{ci(r.mu_star_low, r.mu_star_high, 4):19s} {r.mu:8.4f} "
-                             f"{r.sigma:8.4f}")
+        r0 = block.iloc[0]
+        spread = (f"mean {r0.output_mean:.4g}, sd {r0.output_sd:.3g}, from {r0.output_min:.4g} "
+                  f"to {r0.output_max:.4g} over the {analysis.design.n_points:,} points")
+        lines += ["", f"{output} ({variant}, class {analysis.klass}): {spread}"]
+        if sobol:
+            lines.append(f"  {'parameter':34s} {'S1':>7s}  {conf:17s} {'ST':>7s}  {conf}")
+            lines += [f"  {r.parameter:34s} {r.S1:7.3f}  {ci(r.S1_low, r.S1_high, 3):17s} "
+                      f"{r.ST:7.3f}  {ci(r.ST_low, r.ST_high, 3)}" for r in block.itertuples()]
+            continue
+        d = digits(block[["mu_star", "sigma"]].abs().to_numpy().max())
+        w = d + 4
+        lines.append(f"  {'parameter':34s} {'mu*':>{w}s}  {conf:{2 * w + 4}s} {'mu':>{w}s} "
+                     f"{'sigma':>{w}s}")
+        lines += [f"  {r.parameter:34s} {r.mu_star:{w}.{d}f}  "
+                  f"{ci(r.mu_star_low, r.mu_star_high, d):{2 * w + 4}s} {r.mu:{w}.{d}f} "
+                  f"{r.sigma:{w}.{d}f}" for r in block.itertuples()]
     return "\n".join(lines[1:])
+
+
+def digits(largest: float) -> int:
+    """Decimals that show three significant digits of the largest value (3 to 8)."""
+    if not largest > 0:
+        return 4
+    return int(min(8, max(3, 2 - math.floor(math.log10(largest)))))
 
 
 def ci(low: float, high: float, digits: int = 3) -> str:
@@ -306,26 +343,41 @@ def plot(analysis: Analysis, path: Path) -> Path:
     variants, outputs = list(dict.fromkeys(t["variant"])), list(dict.fromkeys(t["output"]))
     sobol = analysis.design.name == "saltelli"
     n_par = len(analysis.design.keys)
-    height = max(2.8, 0.5 * n_par + 1.2) if sobol else 3.6
+    height = max(2.8, 0.5 * n_par + 1.2) if sobol else 4.2
     fig, axes = plt.subplots(len(variants), len(outputs), squeeze=False, sharey=sobol,
-                             figsize=(3.9 * len(outputs) + (1.9 if sobol else 0.4),
-                                      height * len(variants)))
+                             sharex=sobol, figsize=((3.9 if sobol else 5.6) * len(outputs)
+                                                    + (1.9 if sobol else 0.4),
+                                                    height * len(variants) + 0.5))
     for i, variant in enumerate(variants):
         for j, output in enumerate(outputs):
             block = t[(t["variant"] == variant) & (t["output"] == output)]
             (sobol_panel if sobol else morris_panel)(axes[i, j], block)
-            title = output if len(variants) == 1 else f"{output}\n{variant}"
-            axes[i, j].set_title(title, fontsize=10)
+            title = f"{output} (sd {block['output_sd'].iloc[0]:.2g})"
+            axes[i, j].set_title(title if len(variants) == 1 else f"{title}\n{variant}",
+                                 fontsize=10)
     if sobol:
-        axes[0, -1].legend(loc="lower right", fontsize=8, frameon=False)
+        sobol_limits(axes, t)
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=2,
+                   fontsize=8, frameon=False)
     what = "Sobol indices" if sobol else "Morris screening"
     fig.suptitle(f"{what} ({analysis.design.describe()}; class {analysis.klass}; "
                  f"{CONFIDENCE:.0%} bootstrap intervals)", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06 if sobol else 0, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=160)
     plt.close(fig)
     return path
+
+
+def sobol_limits(axes, t) -> None:
+    """One x-axis for every panel, so that bars compare across outputs. Indices live in [0, 1];
+    estimates and intervals stray beyond it when N is small: the axis stops at [-0.3, 1.3] and
+    longer whiskers run off it."""
+    import numpy as np
+
+    high = np.nanmax(np.r_[t["ST_high"], t["S1_high"], 0.1])
+    low = np.nanmin(np.r_[t["S1_low"], t["ST_low"], 0.0])
+    axes[0, 0].set_xlim(max(-0.3, min(low - 0.02, -0.02)), min(1.3, high + 0.03))
 
 
 def sobol_panel(ax, block) -> None:
@@ -340,9 +392,9 @@ def sobol_panel(ax, block) -> None:
             label="ST (total order)", **style)
     ax.set_yticks(y, block["parameter"], fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
-    high = np.nanmax(np.r_[block["ST_high"], block["S1_high"], 0.1])
-    low = np.nanmin(np.r_[block["S1_low"], block["ST_low"], 0.0])
-    ax.set_xlim(min(low * 1.1, -0.02), max(high * 1.05, 0.1) if np.isfinite(high) else 1)
+    if block["ST"].isna().all():
+        ax.text(0.5, 0.5, "does not vary:\nno indices", transform=ax.transAxes, ha="center",
+                va="center", fontsize=9)
     ax.set_xlabel("share of output variance", fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", color="0.85", linewidth=0.5)
@@ -352,10 +404,8 @@ def sobol_panel(ax, block) -> None:
 def morris_panel(ax, block) -> None:
     ax.errorbar(block["mu_star"], block["sigma"], xerr=block["mu_star_conf"], fmt="o",
                 color="black", markersize=4, elinewidth=0.8, capsize=2)
-    for _, r in block.iterrows():
-        ax.annotate(r.parameter.split(".", 1)[-1], (r.mu_star, r.sigma), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")
     top = max(block["mu_star_high"].max(), block["sigma"].max(), 1e-9) * 1.1
+    label_points(ax, block, top)
     ax.plot([0, top], [0, top], color="0.6", linewidth=0.7, linestyle="--")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
@@ -363,6 +413,24 @@ def morris_panel(ax, block) -> None:
     ax.set_ylabel("sigma (interactions, non-linearity)", fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(color="0.9", linewidth=0.5)
+
+
+def label_points(ax, block, top: float) -> None:
+    """Name every point in a column right of the panel, in the order of sigma, each joined to its
+    point by a thin line: names never pile up, however close the points."""
+    ordered = block.sort_values(["sigma", "mu_star"]).reset_index(drop=True)
+    n = len(ordered)
+    for i, r in enumerate(ordered.itertuples()):
+        ax.annotate(short(r.parameter), (r.mu_star, r.sigma),
+                    xytext=(1.04, (i + 0.5) / n), textcoords="axes fraction", va="center",
+                    fontsize=7, annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.5,
+                                "shrinkA": 0, "shrinkB": 2})
+
+
+def short(key: str) -> str:
+    """A parameter's name without its section ("behaviour.patrol_rate" -> "patrol_rate")."""
+    return key.split(".", 1)[-1]
 
 
 def write(analysis: Analysis, out: Path) -> tuple[Path, Path]:
@@ -441,6 +509,8 @@ def run(args) -> int:
                            progress=False if args.no_progress else None,
                            announce=lambda r: print(announcement(experiment, r, args),
                                                     flush=True))
+    except InputError as e:  # the store names its folder `--out`, as `shequ batch` calls it
+        raise InputError(str(e).replace(f"--out {results}", f"--results {results}")) from None
     except BatchError as e:
         print(f"shequ: error: {e}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from analysis import cli as analysis_cli
+from analysis import sensitivity as sensitivity_cli
 from sim.batch import cli as batch_cli
 from sim.viz import cli as viz_cli
 from sim.errors import InputError
@@ -59,10 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     batch_cli.add_parser(sub)
     analysis = analysis_cli.add_parsers(sub)
     viz_cli.add_parsers(sub)
+    sensitivity_cli.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return {"run": cmd_run, "validate": cmd_validate, "scenarios": cmd_scenarios,
                 "batch": batch_cli.run, "viz": viz_cli.run_viz, "animate": viz_cli.run_animate,
+                "sensitivity": sensitivity_cli.run,
                 **analysis}[args.command](args)
     except InputError as e:
         print(f"shequ: error: {e}", file=sys.stderr)

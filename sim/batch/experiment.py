@@ -21,10 +21,20 @@ file, the key and what was expected (`InputError`), and nothing runs.
     set = { mechanisms.households_per_grid = 800 }
 
     [sweep]                                  # optional: the same sweep crosses every variant
-    design = "factorial"                     # or "latin_hypercube", "sobol"
+    design = "factorial"                     # or "latin_hypercube", "sobol", "saltelli", "morris"
     values = { "funding.by_class.B" = [150_000, 300_000] }    # factorial: listed values
-    # ranges = { "funding.by_class.B" = [150_000, 400_000] }  # latin_hypercube / sobol: [lo, hi]
-    # samples = 64                                             # latin_hypercube / sobol
+    # ranges = { "funding.by_class.B" = [150_000, 400_000] }  # the other designs: [lo, hi]
+    # samples = 64                                             # the other designs
+
+The sampled designs: "latin_hypercube" and "sobol" (scipy.stats.qmc) give `samples` points for a
+response surface; "saltelli" and "morris" give the designs of a sensitivity analysis
+(`shequ sensitivity`, analysis/sensitivity.py), drawn with SALib in SALib's row order, so that
+sweep point p is row p of the design: "saltelli" is Saltelli's cross-sampling for first- and
+total-order Sobol indices (SALib.sample.sobol, no second order), `samples` = N base samples (a
+power of 2), N x (D + 2) points for D parameters; "morris" is Morris's elementary-effects
+trajectories (SALib.sample.morris, 4 levels), `samples` trajectories of D + 1 points each. Every
+sampled design draws from the sweep's seed (else the experiment's entropy), and whole-number
+parameters are rounded to whole numbers.
 
 Seeds (common random numbers): one `numpy.random.SeedSequence(seed)` spawns one child per
 replication; replication r of every variant and sweep point runs with the same seed, and inside a
@@ -51,7 +61,8 @@ from sim.scenario import load as load_scenario
 EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
 TABLES = ("summary", "communities", "daily")
 DEFAULT_KEEP = ("summary", "communities")
-DESIGNS = ("factorial", "latin_hypercube", "sobol")
+DESIGNS = ("factorial", "latin_hypercube", "sobol", "saltelli", "morris")
+MORRIS_LEVELS = 4  # levels of the Morris grid (SALib's default): steps of 2/3 of a range
 MAX_REPLICATIONS = 99_999  # run ids give replications five digits
 MAX_POINTS = 99_999  # and sweep points five
 TOP_KEYS = {
@@ -69,6 +80,9 @@ TOP_KEYS = {
 }
 VARIANT_KEYS = ("name", "scenario", "set")
 SWEEP_KEYS = ("design", "values", "ranges", "samples", "seed")
+SAMPLES_MEANING = {"latin_hypercube": "number of points", "sobol": "number of points",
+                   "saltelli": "number of base samples (N; N x (D + 2) points)",
+                   "morris": "number of trajectories (D + 1 points each)"}
 
 
 @dataclass(frozen=True)
@@ -114,28 +128,61 @@ class Sweep:
     seed: int | None = None
 
     def points(self, entropy: int) -> list[tuple]:
+        """The sweep's points, in the design's order: point p of the result store is row p."""
         if self.design == "factorial":
             return list(itertools.product(*(self.values[k] for k in self.keys)))
         rng = np.random.default_rng(np.random.SeedSequence(self.seed if self.seed is not None
                                                            else entropy))
+        return [self.scaled(row) for row in self.unit_sample(rng)]
+
+    def unit_sample(self, rng: np.random.Generator) -> np.ndarray:
+        """The design in the unit cube: one row a point, one column a key."""
+        d = len(self.keys)
+        if self.design in ("saltelli", "morris"):
+            salib = salib_sampler(self.design)
+            problem = {"num_vars": d, "names": list(self.keys), "bounds": [[0.0, 1.0]] * d}
+            if self.design == "saltelli":
+                return salib.sample(problem, self.samples, calc_second_order=False, seed=rng)
+            return salib.sample(problem, self.samples, num_levels=MORRIS_LEVELS, seed=rng)
         from scipy.stats import qmc
 
         engine = qmc.LatinHypercube if self.design == "latin_hypercube" else qmc.Sobol
         try:
-            sampler = engine(d=len(self.keys), rng=rng)
+            sampler = engine(d=d, rng=rng)
         except TypeError:  # scipy < 1.15 calls it seed
-            sampler = engine(d=len(self.keys), seed=rng)
-        unit = (sampler.random(self.samples) if self.design == "latin_hypercube"
+            sampler = engine(d=d, seed=rng)
+        return (sampler.random(self.samples) if self.design == "latin_hypercube"
                 else sampler.random_base2(int(np.log2(self.samples))))
-        points = []
-        for row in unit:
-            point = []
-            for u, key in zip(row, self.keys):
-                lo, hi = self.ranges[key]
-                value = lo + float(u) * (hi - lo)
-                point.append(min(max(round(value), lo), hi) if isinstance(lo, int) else value)
-            points.append(tuple(point))
-        return points
+
+    def scaled(self, row) -> tuple:
+        """A unit-cube row onto the ranges; whole-number parameters rounded (within range)."""
+        point = []
+        for u, key in zip(row, self.keys):
+            lo, hi = self.ranges[key]
+            value = lo + float(u) * (hi - lo)
+            point.append(min(max(round(value), lo), hi) if isinstance(lo, int) else value)
+        return tuple(point)
+
+    def n_points(self) -> int:
+        """How many points the design has."""
+        d = len(self.keys)
+        if self.design == "factorial":
+            return int(np.prod([len(v) for v in self.values.values()]))
+        return {"saltelli": self.samples * (d + 2),
+                "morris": self.samples * (d + 1)}.get(self.design, self.samples)
+
+
+def salib_sampler(design: str):
+    """SALib's sampler module for a sensitivity design (imported only when one is used)."""
+    try:
+        if design == "saltelli":
+            from SALib.sample import sobol as sampler
+        else:
+            from SALib.sample import morris as sampler
+    except ImportError:
+        raise InputError(f"sweep design \"{design}\": expected SALib to be installed "
+                         "(pip install SALib)") from None
+    return sampler
 
 
 @dataclass
@@ -483,12 +530,18 @@ def check_sweep(raw: Any, origin: str, base: Scenario) -> Sweep:
     if design != "factorial":
         samples = raw.get("samples")
         if samples is None:
-            raise InputError(f"{origin}: key \"sweep.samples\": expected the number of points of "
-                             f"the {design} sample, but it is missing")
-        sweep.samples = whole(samples, 1, MAX_POINTS, "sweep.samples", origin)
-        if design == "sobol" and sweep.samples & (sweep.samples - 1):
+            raise InputError(f"{origin}: key \"sweep.samples\": expected the "
+                             f"{SAMPLES_MEANING[design]} of the {design} sample, but it is missing")
+        low = 2 if design in ("saltelli", "morris") else 1  # bootstraps and sigma need two
+        sweep.samples = whole(samples, low, MAX_POINTS, "sweep.samples", origin)
+        if design in ("sobol", "saltelli") and sweep.samples & (sweep.samples - 1):
             raise InputError(f"{origin}: key \"sweep.samples\": expected a power of 2 for a "
-                             f"Sobol sample (its balance needs it), got {shown(samples)}")
+                             f"{'Sobol' if design == 'sobol' else 'Saltelli'} sample (its "
+                             f"balance needs it), got {shown(samples)}")
+        if sweep.n_points() > MAX_POINTS:
+            raise InputError(f"{origin}: key \"sweep.samples\": expected at most {MAX_POINTS:,} "
+                             f"points, but samples = {shown(samples)} over {len(sweep.keys)} "
+                             f"parameters gives {sweep.n_points():,}")
     elif "samples" in raw:
         raise InputError(f"{origin}: key \"sweep.samples\": expected no samples for a factorial "
                          "sweep (its points are every combination of the listed values), got "
