@@ -77,6 +77,9 @@ class Ladder:
         self.base, self.extra = base * model.scale, extra * model.scale
         self.capacity = self.base + self.extra
         self.noise_bits = 63 - 24 - len(base).bit_length()  # see allocate
+        # Share of a pool's capacity that is its own staff's (the rest: purchased services).
+        self.own = np.divide(self.base, self.capacity, out=np.zeros_like(self.base),
+                             where=self.capacity > 0)
         self.workload = np.zeros(len(base))  # smoothed waiting cases per pool
         # A day's weight in the workload: at most a day's capacity (see todays_capacity).
         self.alpha = np.minimum(m["workload_smoothing"], self.capacity)
@@ -223,13 +226,14 @@ class Ladder:
         min(workload, capacity)."""
         rng = self.model.stream("handle")
         waiting = np.bincount(pool - pools.start, minlength=pools.stop - pools.start).astype(float)
-        capacity, base = self.capacity[pools], self.base[pools]
+        capacity = self.capacity[pools]
         workload = self.workload[pools]
         workload += self.alpha[pools] * (waiting - workload)
         share = np.minimum(1.0, capacity / np.maximum(workload, 1e-12))
-        cap_all = stochastic_round(waiting * share, rng)
-        own = np.divide(base, capacity, out=np.zeros_like(base), where=capacity > 0)
-        cap_base = np.floor(cap_all * own + rng.random(len(own))).astype(np.int64)
+        u = rng.random((2, len(waiting)))
+        expected = waiting * share
+        cap_all = np.floor(expected + u[0]).astype(np.int64)  # stochastic rounding
+        cap_base = np.floor(cap_all * self.own[pools] + u[1]).astype(np.int64)
         return cap_all, cap_base
 
     def pool_of(self, ids: np.ndarray, level: np.ndarray) -> np.ndarray:
@@ -281,9 +285,3 @@ class Ladder:
         compound = self.model.grievances.compound[ids[company]]
         self.company_attempts += np.bincount(compound, minlength=n)
         self.company_resolved += np.bincount(compound[ok[company]], minlength=n)
-
-
-def stochastic_round(x: np.ndarray, rng) -> np.ndarray:
-    """Whole cases a day with the right mean: floor plus one with the fraction's probability."""
-    whole = np.floor(x)
-    return (whole + (rng.random(len(x)) < x - whole)).astype(np.int64)

@@ -1,5 +1,6 @@
 """GovernanceModel: one simulated city (Xining by default), one run, from a scenario."""
 
+import math
 import os
 import zlib
 from functools import lru_cache
@@ -30,13 +31,16 @@ class GovernanceModel(mesa.Model):
     """A city's community governance, day by day (DESIGN §5).
 
     Keyword arguments: `scenario` (a name, a path or a loaded `Scenario`), `scale`, `days`,
-    `rng` (the run's seed; defaults to the scenario's), and any parameter of the scenario as
+    `rng` (the run's seed; defaults to the scenario's), `daily` (False skips the daily rows by
+    class, for batches that keep end-of-run tables only), and any parameter of the scenario as
     `key=value` (when the key names one parameter) or `section__key=value`.
     """
 
     def __init__(self, *, scenario: str | Scenario | None = None, scale: float | None = None,
-                 days: int | None = None, rng: int | None = None, **overrides):
+                 days: int | None = None, rng: int | None = None, daily: bool = True,
+                 **overrides):
         scenario = scenario if isinstance(scenario, Scenario) else load(scenario)
+        self.record_daily = daily  # False: end-of-run tables only (batches that keep no daily)
         flat = {"scale": scale, "days": days, "seed": None if rng is None else seed_of(rng)}
         overrides |= {k: v for k, v in flat.items() if v is not None}
         if overrides:
@@ -74,17 +78,18 @@ class GovernanceModel(mesa.Model):
     @property
     def day(self) -> int:
         """Today, from 0 (step k runs at time k); an event between two days counts to the next."""
-        return int(np.ceil(self.time)) - 1
+        return math.ceil(self.time) - 1
 
     def stream(self, name: str) -> np.random.Generator:
         """Today's random stream of one subsystem (DESIGN §9): a counter-based generator keyed by
         the run seed and the subsystem's name and started at the day, so a policy that changes how
         many draws one subsystem makes shifts neither the other subsystems nor the next day."""
-        if self._stream_day != self.day:
-            self._streams, self._stream_day = {}, self.day
+        day = math.ceil(self.time) - 1
+        if self._stream_day != day:
+            self._streams, self._stream_day = {}, day
         rng = self._streams.get(name)
         if rng is None:
-            counter = np.array([0, 0, 0, self.day + 1], dtype=np.uint64)
+            counter = np.array([0, 0, 0, day + 1], dtype=np.uint64)
             rng = np.random.Generator(np.random.Philox(key=self.stream_keys[name], counter=counter))
             self._streams[name] = rng
         return rng

@@ -43,17 +43,16 @@ def cumulative_rate(model, name: str) -> float:
 
 def record_day(model) -> None:
     """Add today's rows (one per class and one for the city) to the collector's daily table."""
-    flows = by_class(model, model.counts.values)  # flows x (classes + city)
     stocks = community_stocks(model)
-    summed = {k: by_class(model, v) for k, v in stocks.items()}
-    residents = np.maximum(summed["residents"], 1)
-    values = {**dict(zip(FLOWS, flows)),
-              "n_open": summed["n_open"], "n_open_reported": summed["n_open_reported"],
-              "budget_left": by_class(model, model.ledger.balance) / model.scale,
-              "mean_satisfaction": summed["satisfaction"] / residents,
-              "mean_trust": summed["trust"] / residents}
+    # Every per-community series of the day summed by class in one product.
+    rows = np.vstack([model.counts.values, stocks["n_open"], stocks["n_open_reported"],
+                      model.ledger.balance / model.scale, stocks["satisfaction"], stocks["trust"],
+                      model.community_residents]) @ model.class_matrix
+    values = dict(zip(FLOWS, rows))
+    residents = np.maximum(rows[-1], 1)
+    values |= {"n_open": rows[-6], "n_open_reported": rows[-5], "budget_left": rows[-4],
+               "mean_satisfaction": rows[-3] / residents, "mean_trust": rows[-2] / residents}
     values |= {name: rate(values, name) for name in RATES}
-    model.city_totals = dict(zip(FLOWS, model.totals.values.sum(axis=1)))
     table = np.array([values[c] for c in DAILY_COLUMNS[2:]], dtype=float).T.tolist()
     for label, row in zip(model.class_labels + [CITY], table):
         model.datacollector.add_table_row(
@@ -75,7 +74,7 @@ def class_matrix(class_index: np.ndarray, n_classes: int) -> np.ndarray:
 
 def community_stocks(model) -> dict[str, np.ndarray]:
     g, n = model.grievances, model.n_communities
-    open_ids = g.open_ids[g.state[g.open_ids] == State.OPEN]
+    open_ids = g.open_ids[g.state[g.open_ids] == State.OPEN]  # (the list is pruned daily)
     reported = open_ids[g.level[open_ids] != UNREPORTED]
     building_comm = model.building_community
     out = {"n_open": np.bincount(g.community[open_ids], minlength=n),
@@ -92,7 +91,17 @@ def daily(model) -> pd.DataFrame:
 
 
 def communities(model) -> pd.DataFrame:
-    """One row per community: attributes, class, fund and the run's totals and rates."""
+    """One row per community: attributes, class, fund and the run's totals and rates (computed
+    once a day at most: the summary is built from it too)."""
+    cached = getattr(model, "_communities_frame", None)
+    if cached is not None and cached[0] == model.steps:
+        return cached[1].copy()
+    frame = community_frame(model)
+    model._communities_frame = (model.steps, frame)
+    return frame.copy()
+
+
+def community_frame(model) -> pd.DataFrame:
     c = model.communities
     stocks = community_stocks(model)
     frame = pd.DataFrame({"community": np.arange(model.n_communities), "name": c["name"],

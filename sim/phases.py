@@ -273,6 +273,8 @@ class Ledger:
 def account(model) -> None:
     """Close the day's books: running totals, rows by class, the data collector."""
     model.totals.values += model.counts.values
-    outputs.record_day(model)
+    if model.record_daily:
+        outputs.record_day(model)
+    model.city_totals = dict(zip(outputs.FLOWS, model.totals.values.sum(axis=1)))
     model.datacollector.collect(model)
     model.counts.reset()

@@ -64,7 +64,9 @@ def simulate(task: Task) -> dict:
     from sim.model import GovernanceModel
 
     try:
-        model = GovernanceModel(scenario=task.config.scenario, rng=task.seed)
+        # Daily rows by class cost a sixth of a small run: made only when the table is kept.
+        model = GovernanceModel(scenario=task.config.scenario, rng=task.seed,
+                                daily="daily" in task.keep)
         model.run()
         frames = {"summary": outputs.summary, "communities": outputs.communities,
                   "daily": outputs.daily}
