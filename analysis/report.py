@@ -26,7 +26,7 @@ from scipy import stats  # noqa: E402
 from analysis import facts  # noqa: E402
 from analysis.compare import compare, read_summary  # noqa: E402
 from sim.errors import InputError  # noqa: E402
-from sim.figures import CLASS_COLOURS  # noqa: E402
+from sim.figures import CLASS_COLOURS, rolling_rate  # noqa: E402
 from sim.metrics import RATES  # noqa: E402
 
 # key: (English, Chinese)
@@ -171,10 +171,9 @@ def rolling(by_class: pd.DataFrame, window: int = 30) -> pd.DataFrame:
     for run, part in by_class.groupby("run_id", sort=False):
         part = part.sort_values("day")
         frame = pd.DataFrame({"day": part["day"].to_numpy(), "run_id": run})
-        for name, (num, den) in RATES.items():
-            top = part[num].rolling(window, min_periods=1).sum().to_numpy()
-            bottom = sum(part[d].rolling(window, min_periods=1).sum() for d in den).to_numpy()
-            frame[name] = np.divide(top, bottom, out=np.full(len(top), np.nan), where=bottom > 0)
+        for name in RATES:
+            num, den = rolling_rate(part, name, window)
+            frame[name] = (num / den).to_numpy()
         frame["mean_satisfaction"] = part["mean_satisfaction"].to_numpy()
         frame["funds_left"] = part["budget_left"].to_numpy() / 1e4
         out.append(frame)

@@ -459,7 +459,7 @@ def outputs_list(text: str) -> tuple[str, ...]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sim.batch.cli import whole
+    from sim.batch.cli import add_executor_arguments
 
     parser.add_argument("experiment", help="experiment name (from experiments/) or .toml path")
     parser.add_argument("--outputs", type=outputs_list, default=DEFAULT_OUTPUTS, metavar="LIST",
@@ -467,17 +467,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{','.join(DEFAULT_OUTPUTS)})")
     parser.add_argument("--class", dest="klass", default="city", metavar="CLASS",
                         help="rows of this class: A, B, C, D or city (default: city)")
-    parser.add_argument("--workers", type=whole, metavar="N",
-                        help="local worker processes (default: one per core; 0 = this process)")
-    parser.add_argument("--cluster", metavar="ADDRESS",
-                        help="run on a Dask distributed scheduler instead of local processes")
+    add_executor_arguments(parser)
     parser.add_argument("--results", type=Path, metavar="DIR",
                         help="the experiment's result folder (default: results/EXPERIMENT, as "
                              "`shequ batch`)")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="where to write sensitivity.csv and sensitivity.png (default: the "
                              "result folder)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -493,9 +489,7 @@ def run(args) -> int:
     from sim.batch.runner import BatchError, prepare, run_batch
     from sim.cli import check_out
 
-    if args.cluster and args.workers is not None:
-        raise InputError(f"--workers {args.workers}: expected either --workers (local processes) "
-                         "or --cluster (a Dask scheduler's workers), not both")
+    batch_cli.check_executor(args)
     experiment = load(args.experiment)
     design = Design.of_sweep(experiment.sweep, str(experiment.path))
     check_before_running(experiment, args.outputs, args.klass, design)

@@ -40,17 +40,27 @@ class Scenario:
 
 def resolve_path(name_or_path: str | Path) -> Path:
     """A scenario by path, or by name from the shipped `scenarios/` folder."""
+    return find_toml(name_or_path, SCENARIO_DIR, "scenario")
+
+
+def find_toml(name_or_path: str | Path, folder: Path, what: str) -> Path:
+    """A .toml file by path, or by name from a shipped folder; else a clear error."""
     path = Path(name_or_path)
     if path.suffix != ".toml" and not path.exists():
-        path = SCENARIO_DIR / f"{name_or_path}.toml"
+        path = folder / f"{name_or_path}.toml"
     if not path.is_file():
-        raise InputError(f"{name_or_path}: no such scenario file (expected a .toml path or one of "
-                         f"{', '.join(shipped_scenarios())})")
+        names = ", ".join(shipped(folder)) or f"the files in {folder.name}/"
+        raise InputError(f"{name_or_path}: no such {what} file (expected a .toml path or one of "
+                         f"{names})")
     return path
 
 
+def shipped(folder: Path) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.toml"))
+
+
 def shipped_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    return shipped(SCENARIO_DIR)
 
 
 def load(name_or_path: str | Path | None = None) -> Scenario:

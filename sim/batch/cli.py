@@ -27,14 +27,28 @@ def whole(text: str) -> int:
     return value
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("experiment", help="experiment name (from experiments/) or .toml path")
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where runs go: local worker processes or a Dask scheduler (batch, sensitivity)."""
     parser.add_argument("--workers", type=whole, metavar="N",
                         help="local worker processes (default: one per core; 0 = run in this "
                              "process)")
     parser.add_argument("--cluster", metavar="ADDRESS",
                         help="run on an existing Dask distributed scheduler, e.g. "
                              "tcp://10.0.0.5:8786, instead of local processes")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def check_executor(args) -> None:
+    from sim.errors import InputError
+
+    if args.cluster and args.workers is not None:
+        raise InputError(f"--workers {args.workers}: expected either --workers (local processes) "
+                         f"or --cluster (a Dask scheduler's workers), not both")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", help="experiment name (from experiments/) or .toml path")
+    add_executor_arguments(parser)
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="result folder (default: results/EXPERIMENT)")
     parser.add_argument("--resume", action="store_true",
@@ -44,7 +58,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="runs in flight at most (default: twice the workers)")
     parser.add_argument("--check", action="store_true",
                         help="validate the experiment and show what would run; run nothing")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -60,9 +73,7 @@ def run(args) -> int:
     from sim.cli import check_out
     from sim.errors import InputError
 
-    if args.cluster and args.workers is not None:
-        raise InputError(f"--workers {args.workers}: expected either --workers (local processes) "
-                         f"or --cluster (a Dask scheduler's workers), not both")
+    check_executor(args)
     if args.window == 0:
         raise InputError("--window 0: expected at least 1 run in flight")
     experiment = load(args.experiment)

@@ -55,7 +55,9 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.parameters import SCHEMA
-from sim.scenario import SCENARIO_DIR, Scenario, check_value, read_toml, shipped_scenarios, shown
+from sim.scenario import (
+    SCENARIO_DIR, Scenario, check_value, find_toml, read_toml, shipped, shipped_scenarios, shown,
+)
 from sim.scenario import load as load_scenario
 
 EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
@@ -290,17 +292,11 @@ def nest(keys, values) -> dict:
 # ---- loading and validating -------------------------------------------------------------------
 def resolve_path(name_or_path: str | Path) -> Path:
     """An experiment by path, or by name from the shipped `experiments/` folder."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml" and not path.exists():
-        path = EXPERIMENT_DIR / f"{name_or_path}.toml"
-    if not path.is_file():
-        raise InputError(f"{name_or_path}: no such experiment file (expected a .toml path or one "
-                         f"of {', '.join(shipped_experiments()) or 'the files in experiments/'})")
-    return path
+    return find_toml(name_or_path, EXPERIMENT_DIR, "experiment")
 
 
 def shipped_experiments() -> list[str]:
-    return sorted(p.stem for p in EXPERIMENT_DIR.glob("*.toml"))
+    return shipped(EXPERIMENT_DIR)
 
 
 def load(name_or_path: str | Path) -> Experiment:
