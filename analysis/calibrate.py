@@ -172,7 +172,7 @@ def verify(sim: Simulator, over: dict) -> dict:
     return out
 
 
-def write_parameters(path: Path, over: dict, note: str) -> None:
+def parameters_text(over: dict, note: str) -> str:
     """The fitted parameter file, as a scenario the shipped ones extend."""
     from sim.parameters import SCHEMA
     from sim.scenario import toml_value
@@ -189,7 +189,7 @@ def write_parameters(path: Path, over: dict, note: str) -> None:
             lines.append(f"# {p.meaning} [{p.unit}; source: calibrated to seed 000/002 "
                          f"(docs/calibration.md); prior: {p.source}]")
             lines.append(f"{key} = {toml_value(rounded(value))}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
 
 
 def rounded(value):
@@ -198,7 +198,7 @@ def rounded(value):
     return float(f"{value:.4g}") if isinstance(value, float) else value
 
 
-def write_report(path: Path, args, over: dict, history: list, check: dict, seconds: float) -> None:
+def report_text(args, over: dict, history: list, check: dict, seconds: float) -> str:
     best = min(history, key=lambda h: h[2])
     lines = [
         "# Calibration to Xining's published figures",
@@ -239,7 +239,7 @@ def write_report(path: Path, args, over: dict, history: list, check: dict, secon
               f"(distance at the start: {history[0][2]:.3f}).", "", "## What remains",
               ""]
     lines.append(remains(check, best[1], args.scale, args.verify_scale))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
 
 
 def remains(check: dict, fitting: dict, scale: float, verify_scale: float) -> str:
@@ -265,12 +265,13 @@ def remains(check: dict, fitting: dict, scale: float, verify_scale: float) -> st
 
 
 def run(args) -> int:
-    from sim.scenario import load
+    from sim.batch.runner import process_pool
+    from sim.command import OutputFolder, check_folder
+    from sim.scenario import SCENARIO_DIR, load
 
+    check_folder(args.out, "calibrate")
     base = load(SCENARIO).params
     began = datetime.datetime.now()
-    from sim.batch.runner import process_pool
-
     with process_pool(args.workers) as pool:
         print(f"calibrating {len(PARAMETERS)} parameters to {len(TARGETS)} targets: "
               f"{SCENARIO} at scale {args.scale}, {args.replications} replications, "
@@ -284,14 +285,29 @@ def run(args) -> int:
         checker.seeds = [s + 500 for s in checker.seeds]  # new replications, not the fitted ones
         check = verify(checker, over)
     seconds = (datetime.datetime.now() - began).total_seconds()
-    write_parameters(args.out, over, f"fitted on {began.date().isoformat()}")
-    write_report(args.report, args, over, history, check, seconds)
+    fitted = min(history, key=lambda h: h[2])
+    files = {"calibrated.toml": parameters_text(over, f"fitted on {began.date().isoformat()}"),
+             "calibration.md": report_text(args, over, history, check, seconds),
+             "calibration.json": json.dumps(
+                 {"fitted": over, "check": check, "evaluations": len(history),
+                  "fitting_moments": fitted[1], "distance": fitted[2]}, indent=2)}
+    with OutputFolder(args.out, "calibrate") as folder:
+        for name, text in files.items():
+            folder.write_text(name, text)
     for k, c in check.items():
         print(f"  {TARGETS[k].label:34s} target {c['target']:9.4g}  simulated {c['mean']:9.4g} "
               f"[{c['low']:.4g}, {c['high']:.4g}]  {'inside' if c['inside'] else 'outside'}")
-    print(f"wrote {args.out} and {args.report}")
-    best = min(history, key=lambda h: h[2])
-    (args.report.with_suffix(".json")).write_text(json.dumps(
-        {"fitted": over, "check": check, "evaluations": len(history),
-         "fitting_moments": best[1], "distance": best[2]}, indent=2))
+    print(f"wrote {', '.join(files)} to {args.out}/")
+    if args.replace_shipped:  # asked for: the shipped fit and its report are replaced
+        docs = Path(__file__).resolve().parent.parent / "docs"
+        shipped = {SCENARIO_DIR / "calibrated.toml": files["calibrated.toml"]}
+        if docs.is_dir():  # a source tree (an installed wheel has no docs)
+            shipped |= {docs / "calibration.md": files["calibration.md"],
+                        docs / "calibration.json": files["calibration.json"]}
+        for target, text in shipped.items():
+            target.write_text(text, encoding="utf-8")
+        print(f"replaced the shipped {', '.join(str(t) for t in shipped)}")
+    else:
+        print(f"the shipped scenarios/calibrated.toml is unchanged: copy {args.out}/calibrated.toml "
+              "there, or run again with --replace-shipped")
     return 0

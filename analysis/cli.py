@@ -3,48 +3,60 @@ quickly; each command imports its module when it runs."""
 
 from pathlib import Path
 
-from sim.errors import InputError
+from sim.command import count, number, path
+from sim.errors import CannotWrite, InputError
+
+ROOT = Path(__file__).resolve().parent.parent  # the source tree (shipped calibration files)
 
 
 def add_parsers(subparsers) -> dict:
     """Add the analysis subcommands; returns {name: handler}."""
     p = subparsers.add_parser("compare", help="paired comparison of variants in a batch result")
-    p.add_argument("results", type=Path, help="result folder of `shequ batch`")
+    p.add_argument("results", type=path, help="result folder of `shequ batch`")
     p.add_argument("--baseline", required=True, help="the baseline variant")
     p.add_argument("--variant", action="append", help="a variant to compare (default: all others)")
-    p.add_argument("--csv", type=Path, help="CSV file (default: RESULTS/compare-BASELINE.csv)")
+    p.add_argument("--csv", type=path, help="CSV file (default: RESULTS/compare-BASELINE.csv; a "
+                   "new file, or one Shequ wrote)")
 
     p = subparsers.add_parser("report", help="HTML and Markdown report of a batch result")
-    p.add_argument("results", type=Path, help="result folder of `shequ batch`")
+    p.add_argument("results", type=path, help="result folder of `shequ batch`")
     p.add_argument("--baseline", help="variant the others are compared with (default: the first)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="label language")
-    p.add_argument("--out", type=Path, help="output folder (default: RESULTS/report)")
-    root = Path(__file__).resolve().parent.parent
+    p.add_argument("--out", type=path, help="output folder (default: RESULTS/report; new, "
+                   "empty, or a report's)")
     p = subparsers.add_parser("calibrate", help="fit behavioural parameters to Xining's published "
                               "figures (method of simulated moments)")
-    p.add_argument("--scale", type=float, default=0.05, help="scale of the fitting runs")
-    p.add_argument("--days", type=int, default=365, help="days a run")
-    p.add_argument("--replications", type=int, default=3, help="replications an evaluation")
-    p.add_argument("--evaluations", type=int, default=60, help="most evaluations of the search")
-    p.add_argument("--verify-scale", type=float, default=1.0, help="scale of the verification")
-    p.add_argument("--verify-replications", type=int, default=4, help="verification replications")
-    p.add_argument("--workers", type=int, default=2, help="worker processes")
-    p.add_argument("--out", type=Path, default=root / "scenarios" / "calibrated.toml",
-                   help="fitted parameter file (default: scenarios/calibrated.toml)")
-    p.add_argument("--report", type=Path, default=root / "docs" / "calibration.md",
-                   help="calibration report (default: docs/calibration.md)")
+    p.add_argument("--scale", type=number, default=0.05, help="scale of the fitting runs")
+    p.add_argument("--days", type=count, default=365, help="days a run")
+    p.add_argument("--replications", type=count, default=3, help="replications an evaluation")
+    p.add_argument("--evaluations", type=count, default=60, help="most evaluations of the search")
+    p.add_argument("--verify-scale", type=number, default=1.0, help="scale of the verification")
+    p.add_argument("--verify-replications", type=count, default=4,
+                   help="verification replications")
+    p.add_argument("--workers", type=count, default=2, help="worker processes")
+    p.add_argument("--out", type=path, default=Path("output") / "calibration",
+                   help="folder for the fitted parameters (calibrated.toml), the report "
+                   "(calibration.md) and its numbers (calibration.json); default "
+                   "output/calibration, new or a calibration's")
+    p.add_argument("--replace-shipped", action="store_true",
+                   help="also replace the shipped scenarios/calibrated.toml (which every shipped "
+                   "scenario extends) and docs/calibration.md and .json")
     return {"compare": run_compare, "report": run_report, "calibrate": run_calibrate}
 
 
 def run_compare(args) -> int:
     from analysis.compare import compare, format_table, read_summary
+    from sim.command import check_file, output_file
 
-    table = compare(read_summary(args.results), args.baseline, args.variant)
     path = args.csv or args.results / f"compare-{args.baseline}.csv"
+    check_file(path, "--csv")
+    table = compare(read_summary(args.results), args.baseline, args.variant)
     try:
-        table.to_csv(path, index=False)
+        with output_file(path, "--csv") as tmp:
+            table.to_csv(tmp, index=False)
     except OSError as e:
-        raise InputError(f"--csv {path}: cannot write ({e.strerror}); expected a writable file")
+        raise CannotWrite(f"--csv {path}: cannot write ({e.strerror}); expected a writable "
+                          "file") from None
     print(format_table(table))
     print(f"\n{len(table)} comparisons ({int(table['enough'].sum())} with enough replications); "
           f"written to {path}")
@@ -53,12 +65,18 @@ def run_compare(args) -> int:
 
 def run_report(args) -> int:
     from analysis.report import write
+    from sim.command import check_folder
 
+    if not (args.results / "experiment.json").is_file():
+        raise InputError(f"{args.results}: expected a result folder of `shequ batch` (with "
+                         "experiment.json), but there is none")
     out = args.out or args.results / "report"
+    check_folder(out, "report")
     try:
-        page, md = write(args.results, out, args.baseline, args.lang)
+        page, md = write(args.results, out, args.baseline, args.lang)  # claims `out` once built
     except OSError as e:
-        raise InputError(f"--out {out}: cannot write ({e.strerror}); expected a writable folder")
+        raise CannotWrite(f"--out {out}: cannot write ({e.strerror}); expected a writable "
+                          "folder") from None
     print(f"report written: {page} and {md}")
     return 0
 

@@ -353,11 +353,18 @@ def build(folder: Path, baseline: str | None = None, lang: str = "en") -> tuple[
     return title, [Section(title, text=intro)] + [s for s in sections if s is not None]
 
 
-def write(folder: Path, out: Path, baseline: str | None = None, lang: str = "en") -> tuple[Path, Path]:
+def write(folder: Path, out, baseline: str | None = None, lang: str = "en") -> tuple[Path, Path]:
+    """The report of a result folder into its output folder (a path, claimed here, or a claimed
+    `sim.command.OutputFolder`): report.html (figures embedded), report.md and its figures/."""
+    from sim.command import claimed
+
     setup_language(lang)
     title, sections = build(folder, baseline, lang)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "figures").mkdir(exist_ok=True)
+    with claimed(out, "report") as claim:
+        return write_pages(claim, title, sections)
+
+
+def write_pages(out, title: str, sections: list) -> tuple[Path, Path]:
     md, page = [], []
     for i, s in enumerate(sections):
         level = "#" if i == 0 else "##"
@@ -370,15 +377,14 @@ def write(folder: Path, out: Path, baseline: str | None = None, lang: str = "en"
             md.append(markdown_table(table) + "\n")
             page.append(table.to_html(index=False, border=0, classes="t", na_rep=""))
         for name, data in s.figures:
-            path = out / "figures" / f"{name}.png"
-            path.write_bytes(data)
+            out.write_bytes(f"figures/{name}.png", data)
             md.append(f"![{name}](figures/{name}.png)\n")
             encoded = base64.b64encode(data).decode()
             page.append(f'<img alt="{name}" src="data:image/png;base64,{encoded}">')
-    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
-    (out / "report.html").write_text(HTML.format(title=html.escape(title), body="\n".join(page)),
-                                     encoding="utf-8")
-    return out / "report.html", out / "report.md"
+    md_path = out.write_text("report.md", "\n".join(md))
+    page_path = out.write_text("report.html", HTML.format(title=html.escape(title),
+                                                          body="\n".join(page)))
+    return page_path, md_path
 
 
 HTML = """<!doctype html>

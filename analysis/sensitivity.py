@@ -434,11 +434,14 @@ def short(key: str) -> str:
 
 
 def write(analysis: Analysis, out: Path) -> tuple[Path, Path]:
-    """sensitivity.csv and sensitivity.png in `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    csv = out / CSV_NAME
-    analysis.table.to_csv(csv, index=False, float_format="%.6g")
-    return csv, plot(analysis, out / PLOT_NAME)
+    """sensitivity.csv and sensitivity.png in `out` (new files, or ones Shequ wrote)."""
+    from sim.command import output_file
+
+    with output_file(out / CSV_NAME, "--out") as tmp:
+        analysis.table.to_csv(tmp, index=False, float_format="%.6g")
+    with output_file(out / PLOT_NAME, "--out") as tmp:
+        plot(analysis, tmp)
+    return out / CSV_NAME, out / PLOT_NAME
 
 
 # ---- the command ----------------------------------------------------------------------------
@@ -460,6 +463,7 @@ def outputs_list(text: str) -> tuple[str, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sim.batch.cli import add_executor_arguments
+    from sim.command import path
 
     parser.add_argument("experiment", help="experiment name (from experiments/) or .toml path")
     parser.add_argument("--outputs", type=outputs_list, default=DEFAULT_OUTPUTS, metavar="LIST",
@@ -468,10 +472,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--class", dest="klass", default="city", metavar="CLASS",
                         help="rows of this class: A, B, C, D or city (default: city)")
     add_executor_arguments(parser)
-    parser.add_argument("--results", type=Path, metavar="DIR",
+    parser.add_argument("--results", type=path, metavar="DIR",
                         help="the experiment's result folder (default: results/EXPERIMENT, as "
                              "`shequ batch`)")
-    parser.add_argument("--out", type=Path, metavar="DIR",
+    parser.add_argument("--out", type=path, metavar="DIR",
                         help="where to write sensitivity.csv and sensitivity.png (default: the "
                              "result folder)")
 
@@ -487,7 +491,7 @@ def run(args) -> int:
     from sim.batch import cli as batch_cli
     from sim.batch.experiment import load, safe_name
     from sim.batch.runner import BatchError, prepare, run_batch
-    from sim.cli import check_out
+    from sim.command import check_file, check_results
 
     batch_cli.check_executor(args)
     experiment = load(args.experiment)
@@ -495,8 +499,9 @@ def run(args) -> int:
     check_before_running(experiment, args.outputs, args.klass, design)
     results = args.results or Path("results") / safe_name(experiment.name)
     out = args.out or results
-    check_out(results)
-    check_out(out)
+    check_results(results, "--results")
+    for name in (CSV_NAME, PLOT_NAME):
+        check_file(out / name, "--out")
     prepare(experiment, results)  # validates every config; nothing written yet
     try:
         report = run_batch(experiment, results, workers=args.workers, cluster=args.cluster,
@@ -556,16 +561,12 @@ def check_before_running(experiment, outputs, klass: str, design: Design) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m analysis.sensitivity ...`, with `shequ`'s one-line errors."""
-    from sim.cli import Parser
+    from sim.command import Parser, one_line_errors
 
     parser = Parser(prog="shequ sensitivity", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except InputError as e:
-        print(f"shequ: error: {e}", file=sys.stderr)
-        return 2
+    return one_line_errors(lambda: run(args))
 
 
 if __name__ == "__main__":

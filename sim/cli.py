@@ -1,16 +1,17 @@
-"""The `shequ` command: run a scenario, validate a scenario file."""
+"""The `shequ` command: run a scenario, validate a scenario file, list the shipped ones; the other
+subcommands come from their own modules (batch, analysis, viz, sensitivity), which, like this one,
+take their argument helpers and the output guard from `sim.command`."""
 
-import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
+import sim
 from analysis import cli as analysis_cli
 from analysis import sensitivity as sensitivity_cli
 from sim.batch import cli as batch_cli
+from sim.command import OutputFolder, Parser, check_folder, number, one_line_errors, path, whole
 from sim.viz import cli as viz_cli
-from sim.errors import InputError
 
 RATE_COLUMNS = {"response_rate": "response", "resolution_rate": "resolution",
                 "satisfaction_rate": "satisfaction"}
@@ -18,39 +19,19 @@ MONEY_COLUMNS = {"funds_allocated": "funds", "cum_spent": "spent", "unspent": "u
                  "cum_shortfall": "shortfall"}
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line like every other error, exit code 2."""
-
-    def error(self, message):
-        print(f"shequ: error: {message} (see {self.prog} --help)", file=sys.stderr)
-        raise SystemExit(2)
-
-
-def whole(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-
-
-def number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="shequ", description="Shequ (社区): simulate urban "
                     "community governance.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"shequ {sim.__version__}")
+    sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run one scenario and write its tables")
     run.add_argument("scenario", nargs="?", help="scenario name or .toml path "
                      "(default: xining-classified)")
     run.add_argument("--scale", type=number, help="share of residents simulated (1 = the full city)")
     run.add_argument("--days", type=whole, help="days to simulate")
     run.add_argument("--seed", type=whole, help="random seed of the run")
-    run.add_argument("--out", type=Path, help="output folder (default: output/SCENARIO-seedK)")
+    run.add_argument("--out", type=path, help="output folder (default: output/SCENARIO-seedK); "
+                     "new, empty, or a previous run's (nothing else is ever replaced)")
     run.add_argument("--no-figure", action="store_true", help="skip the summary figure")
     run.add_argument("--figures", action="store_true", help="also write the run's static figures "
                      "(graph.png, rates.png, overview.png)")
@@ -62,18 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     viz_cli.add_parsers(sub)
     sensitivity_cli.add_parser(sub)
     args = parser.parse_args(argv)
-    try:
-        return {"run": cmd_run, "validate": cmd_validate, "scenarios": cmd_scenarios,
-                "batch": batch_cli.run, "viz": viz_cli.run_viz, "animate": viz_cli.run_animate,
-                "sensitivity": sensitivity_cli.run,
-                **analysis}[args.command](args)
-    except InputError as e:
-        print(f"shequ: error: {e}", file=sys.stderr)
-        return 2
+    if args.command is None:  # bare `shequ`: what it can do
+        parser.print_help()
+        return 0
+    command = {"run": cmd_run, "validate": cmd_validate, "scenarios": cmd_scenarios,
+               "batch": batch_cli.run, "viz": viz_cli.run_viz, "animate": viz_cli.run_animate,
+               "sensitivity": sensitivity_cli.run, **analysis}[args.command]
+    return one_line_errors(lambda: command(args))
 
 
 def cmd_run(args) -> int:
     from sim import outputs
+    from sim.errors import CannotWrite
     from sim.model import GovernanceModel
     from sim.scenario import load
 
@@ -86,35 +67,25 @@ def cmd_run(args) -> int:
                                                origin=f"command line --{key} {value}")
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in scenario.name).lstrip(".")
     out = args.out or Path("output") / f"{safe or 'run'}-seed{scenario['run']['seed']}"
-    check_out(out)
+    check_folder(out, "run", recognise=outputs.recognise_run)  # before anything is built
     start = time.perf_counter()
-    model = GovernanceModel(scenario=scenario)
-    print(f"{model.policy.name}: {model.n_communities} communities, {len(model.residents):,} "
-          f"residents simulated (scale {model.scale:g}), {model.days} days, seed {model.seed}")
-    model.run()
-    elapsed = time.perf_counter() - start
-    try:
-        outputs.write(model, out, figure=not args.no_figure)
-        if args.figures:
-            viz_cli.write_figures(model, out)
-    except OSError as e:
-        raise InputError(f"--out {out}: cannot write ({e.strerror}); expected a writable "
-                         "folder") from None
+    with OutputFolder(out, "run", recognise=outputs.recognise_run) as folder:
+        model = GovernanceModel(scenario=scenario)
+        print(f"{model.policy.name}: {model.n_communities} communities, {len(model.residents):,} "
+              f"residents simulated (scale {model.scale:g}), {model.days} days, seed {model.seed}")
+        model.run()
+        elapsed = time.perf_counter() - start
+        try:
+            outputs.write(model, folder, figure=not args.no_figure)
+            if args.figures:
+                viz_cli.write_figures(model, folder)
+        except OSError as e:
+            raise CannotWrite(f"--out {out}: cannot write ({e.strerror}); expected a writable "
+                              "folder with room for the tables") from None
     print(format_summary(outputs.summary(model)))
-    print(f"\n{elapsed:.1f} s; tables, manifest and figure written to {out}/")
+    figures = ("" if args.no_figure else " and summary figure") + (", figures" if args.figures else "")
+    print(f"\n{elapsed:.1f} s; tables, manifest{figures} written to {out}/")
     return 0
-
-
-def check_out(out: Path) -> None:
-    """Before running: the output folder can be written (it and its parent, where the tables are
-    first written, are folders or can be made in a writable one)."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: expected a folder, but it is a file")
-    parent = next(p for p in [out.parent, *out.parent.parents] if p.exists())
-    if not parent.is_dir():
-        raise InputError(f"--out {out}: expected a folder, but {parent} is a file")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"--out {out}: expected a writable folder, but {parent} is not writable")
 
 
 def format_summary(summary) -> str:

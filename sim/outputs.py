@@ -2,10 +2,7 @@
 community; written as Parquet with a JSON manifest and a summary figure."""
 
 import json
-import os
 import platform
-import shutil
-import tempfile
 from pathlib import Path
 
 import mesa
@@ -191,28 +188,37 @@ def manifest(model) -> dict:
             "classes": model.class_labels, "params": model.p}
 
 
-def write(model, out: Path, figure: bool = True) -> Path:
-    """Write the run's tables into `out`, atomically: all files appear together or none."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        daily(model).to_parquet(tmp / "daily.parquet", index=False)
-        summary(model).to_parquet(tmp / "summary.parquet", index=False)
-        communities(model).to_parquet(tmp / "communities.parquet", index=False)
-        (tmp / "manifest.json").write_text(json.dumps(manifest(model), indent=2, ensure_ascii=False,
-                                                      default=str))
+RUN_FILES = ("daily.parquet", "summary.parquet", "communities.parquet", "manifest.json",
+             "summary.png", "graph.png", "rates.png", "overview.png")
+
+
+def write(model, out, figure: bool = True) -> Path:
+    """Write the run's tables into its output folder (a path, claimed here, or a claimed
+    `sim.command.OutputFolder`), each file atomically, the manifest last."""
+    from sim.command import claimed
+
+    with claimed(out, "run", recognise=recognise_run) as folder:
+        folder.write("daily.parquet", lambda tmp: daily(model).to_parquet(tmp, index=False))
+        folder.write("summary.parquet", lambda tmp: summary(model).to_parquet(tmp, index=False))
+        folder.write("communities.parquet",
+                     lambda tmp: communities(model).to_parquet(tmp, index=False))
         if figure:
             from sim.figures import summary_figure
-            summary_figure(daily(model), tmp / "summary.png", title=model.policy.name)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+
+            folder.write("summary.png", lambda tmp: summary_figure(daily(model), tmp,
+                                                                   title=model.policy.name))
+        folder.write_text("manifest.json", json.dumps(manifest(model), indent=2,
+                                                      ensure_ascii=False, default=str))
+    return folder.path
+
+
+def recognise_run(folder: Path) -> dict | None:
+    """A run's output folder written before folders carried Shequ's record: its manifest.json
+    is a run's, and every file in it is one a run writes."""
+    try:
+        record = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or not {"scenario", "seed", "shequ_version", "params"} <= set(record):
+        return None
+    return {"command": "run", "files": {name: {} for name in RUN_FILES if (folder / name).is_file()}}

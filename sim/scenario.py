@@ -13,8 +13,9 @@ from typing import Any
 
 from sim.errors import InputError
 from sim.parameters import SCHEMA, TOP_LEVEL, Param, defaults
+from sim.shipped import folder as shipped_folder
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = shipped_folder("scenarios")
 DEFAULT_SCENARIO = "xining-classified"
 
 

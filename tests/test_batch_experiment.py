@@ -12,6 +12,7 @@ from sim.batch.experiment import (
 )
 from sim.errors import InputError
 from sim.model import seed_of
+from sim.scenario import SCENARIO_DIR
 
 from test_batch import DATA, SMALL, SWEEP  # the shared test data (tests/ is on sys.path)
 
@@ -102,7 +103,7 @@ def test_days_scale_and_set_override_the_scenarios():
 def test_paths_relative_to_the_experiment_file(tmp_path):
     scenario = tmp_path / "sub" / "grid.toml"
     scenario.parent.mkdir()
-    scenario.write_text(f'extends = "{EXPERIMENT_DIR.parent / "scenarios" / "xining-classified.toml"}"\n'
+    scenario.write_text(f'extends = "{SCENARIO_DIR / "xining-classified.toml"}"\n'
                         'name = "grid-300"\n[mechanisms]\nhouseholds_per_grid = 300\n')
     exp_file = tmp_path / "exp.toml"
     exp_file.write_text('scenarios = ["sub/grid.toml", "xining-uniform"]\nreplications = 1\n')

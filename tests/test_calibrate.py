@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from analysis import calibrate
-from sim.scenario import load
+from sim.scenario import SCENARIO_DIR, load
 
 
 def test_start_reads_the_scenario_and_overrides_round_trip():
@@ -30,17 +30,19 @@ def test_distance_is_zero_at_the_targets_and_counts_weights():
     assert calibrate.distance(off) == pytest.approx(1.0)
 
 
-def test_tiny_calibration_writes_a_scenario_and_a_report(tmp_path):
+def test_tiny_calibration_writes_a_new_scenario_and_a_report(tmp_path):
+    shipped = (SCENARIO_DIR / "calibrated.toml").read_bytes()
     args = argparse.Namespace(scale=0.002, days=20, replications=2, evaluations=2,
                               verify_scale=0.002, verify_replications=2, workers=1,
-                              out=tmp_path / "calibrated.toml", report=tmp_path / "calibration.md")
+                              out=tmp_path / "fit", replace_shipped=False)
     assert calibrate.run(args) == 0
-    fitted = tomllib.loads(args.out.read_text())
+    assert (SCENARIO_DIR / "calibrated.toml").read_bytes() == shipped  # not told to replace it
+    fitted = tomllib.loads((args.out / "calibrated.toml").read_text())
     assert set(fitted["behaviour"]) >= {"satisfaction_base", "channel_weight"}
-    child = tmp_path / "child.toml"
+    child = args.out / "child.toml"
     child.write_text('extends = "calibrated.toml"\n')
     scenario = load(child)  # a valid scenario
     assert scenario["behaviour"]["satisfaction_base"] == fitted["behaviour"]["satisfaction_base"]
-    report = args.report.read_text()
+    report = (args.out / "calibration.md").read_text()
     for t in calibrate.TARGETS.values():
         assert t.label in report

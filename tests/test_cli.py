@@ -76,8 +76,16 @@ def test_unknown_scenario_and_usage(tmp_path):
     assert_one_clear_error(shequ("run", "no-such-world", "--out", tmp_path / "out", cwd=tmp_path),
                            "no-such-world", "expected")
     assert_one_clear_error(shequ("run", "--bogus", cwd=tmp_path), "--bogus")
-    assert_one_clear_error(shequ(cwd=tmp_path), "command")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bare_shequ_prints_help_and_version(tmp_path):
+    import sim
+
+    bare = shequ(cwd=tmp_path)
+    assert bare.returncode == 0 and "usage: shequ" in bare.stdout and "run" in bare.stdout
+    version = shequ("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.strip() == f"shequ {sim.__version__}"
 
 
 def test_out_is_a_file(tmp_path):

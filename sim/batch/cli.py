@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.command import count, path
+
 HELP = "run an experiment (scenarios x sweeps x replications) into a result folder"
 DESCRIPTION = """\
 Run every run of an experiment file (experiments/*.toml) and write each one, as it ends, to
@@ -17,19 +19,9 @@ the result folder (default results/EXPERIMENT/). Running the same command again,
 --resume, skips the runs already finished and tries again those that failed."""
 
 
-def whole(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got '{text}'")
-    return value
-
-
 def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     """Where runs go: local worker processes or a Dask scheduler (batch, sensitivity)."""
-    parser.add_argument("--workers", type=whole, metavar="N",
+    parser.add_argument("--workers", type=count, metavar="N",
                         help="local worker processes (default: one per core; 0 = run in this "
                              "process)")
     parser.add_argument("--cluster", metavar="ADDRESS",
@@ -49,12 +41,12 @@ def check_executor(args) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", help="experiment name (from experiments/) or .toml path")
     add_executor_arguments(parser)
-    parser.add_argument("--out", type=Path, metavar="DIR",
+    parser.add_argument("--out", type=path, metavar="DIR",
                         help="result folder (default: results/EXPERIMENT)")
     parser.add_argument("--resume", action="store_true",
                         help="go on with a batch that stopped (the folder must exist); running "
                              "the same command again does the same")
-    parser.add_argument("--window", type=whole, metavar="K",
+    parser.add_argument("--window", type=count, metavar="K",
                         help="runs in flight at most (default: twice the workers)")
     parser.add_argument("--check", action="store_true",
                         help="validate the experiment and show what would run; run nothing")
@@ -70,7 +62,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from sim.batch.experiment import load, safe_name
     from sim.batch.runner import BatchError, prepare, run_batch
-    from sim.cli import check_out
+    from sim.command import check_results
     from sim.errors import InputError
 
     check_executor(args)
@@ -78,7 +70,7 @@ def run(args) -> int:
         raise InputError("--window 0: expected at least 1 run in flight")
     experiment = load(args.experiment)
     out = args.out or Path("results") / safe_name(experiment.name)
-    check_out(out)
+    check_results(out)
     store = prepare(experiment, out)  # validates every config; nothing written yet
     if args.check:
         print(plan(experiment, out, store))
@@ -164,15 +156,10 @@ def format_seconds(seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m sim.batch ...`, with `shequ`'s one-line errors."""
-    from sim.cli import Parser
-    from sim.errors import InputError
+    from sim.command import Parser, one_line_errors
 
     parser = Parser(prog="shequ batch", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except InputError as e:
-        print(f"shequ: error: {e}", file=sys.stderr)
-        return 2
+    return one_line_errors(lambda: run(args))
 

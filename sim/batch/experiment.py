@@ -55,12 +55,13 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.parameters import SCHEMA
+from sim.shipped import folder as shipped_folder
 from sim.scenario import (
     SCENARIO_DIR, Scenario, check_value, find_toml, read_toml, shipped, shipped_scenarios, shown,
 )
 from sim.scenario import load as load_scenario
 
-EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
+EXPERIMENT_DIR = shipped_folder("experiments")
 TABLES = ("summary", "communities", "daily")
 DEFAULT_KEEP = ("summary", "communities")
 DESIGNS = ("factorial", "latin_hypercube", "sobol", "saltelli", "morris")

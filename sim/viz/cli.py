@@ -2,11 +2,10 @@
 `shequ run --figures`. `sim.cli` adds them with `add_parsers(subparsers)`; `python -m sim.viz`
 runs them on their own."""
 
-import sys
 import time
 from pathlib import Path
 
-from sim.errors import InputError
+from sim.errors import CannotWrite, InputError
 
 VIZ_HELP = "watch a run in the browser: the Mesa SolaraViz teaching app"
 ANIMATE_HELP = "write a GIF or MP4 film of a run (graph and class panels), for slides"
@@ -14,7 +13,7 @@ ANIMATE_HELP = "write a GIF or MP4 film of a run (graph and class panels), for s
 
 def add_parsers(subparsers) -> None:
     """Add `viz` and `animate` to the `shequ` command's subparsers."""
-    from sim.cli import number, whole
+    from sim.command import number, path, port, whole
 
     viz = subparsers.add_parser("viz", help=VIZ_HELP, description=VIZ_HELP)
     viz.add_argument("scenario", nargs="?", help="scenario name or .toml path (default: "
@@ -22,12 +21,13 @@ def add_parsers(subparsers) -> None:
     add_run_options(viz, number, whole)
     viz.add_argument("--host", default="127.0.0.1", help="address to serve on (default: "
                      "127.0.0.1, this computer only)")
-    viz.add_argument("--port", type=whole, default=8765, help="port (default 8765; 0 = any free)")
+    viz.add_argument("--port", type=port, default=8765, help="port (default 8765; 0 = any free)")
     viz.add_argument("--open", action="store_true", help="open the app in the web browser")
     anim = subparsers.add_parser("animate", help=ANIMATE_HELP, description=ANIMATE_HELP)
     anim.add_argument("scenario", nargs="?", help="scenario name or .toml path (default: "
                       "xining-classified)")
-    anim.add_argument("--out", type=Path, required=True, help="the film: FILE.gif or FILE.mp4")
+    anim.add_argument("--out", type=path, required=True, help="the film: FILE.gif or FILE.mp4 "
+                      "(a new file, or a film Shequ wrote)")
     add_run_options(anim, number, whole)
     anim.add_argument("--every", type=whole, help="days between frames (default: about 70 "
                       "frames in all)")
@@ -100,10 +100,12 @@ def run_viz(args) -> int:
 
 def run_animate(args) -> int:
     """`shequ animate`: run the model and write the film."""
+    from sim.command import check_file, output_file
     from sim.viz.animate import check_out, film
     from sim.viz.controls import TeachingModel
 
     check_out(args.out)
+    check_file(args.out, "--out")
     config = app_config(args)
     start = time.perf_counter()
     model = TeachingModel(**config.fixed_params())
@@ -115,44 +117,41 @@ def run_animate(args) -> int:
             print(f"  frame {done}/{total}", flush=True)
 
     try:
-        film(model, args.out, lang=args.lang, communities=config.communities, every=args.every,
-             fps=args.fps, dpi=args.dpi, progress=progress)
+        with output_file(args.out, "--out") as tmp:
+            film(model, tmp, lang=args.lang, communities=config.communities, every=args.every,
+                 fps=args.fps, dpi=args.dpi, progress=progress)
     except OSError as e:
-        raise InputError(f"--out {args.out}: cannot write ({e}); expected a writable file") from None
+        raise CannotWrite(f"--out {args.out}: cannot write ({e}); expected a writable file") \
+            from None
     print(f"{time.perf_counter() - start:.1f} s; film written to {args.out}")
     return 0
 
 
-def write_figures(model, out_dir, lang: str = "en", communities: list[int] | None = None) -> list[Path]:
-    """`shequ run --figures`: the static figures of one finished run, into `out_dir`:
-    `graph.png` (the neighbourhood graph of one community of each class at the end),
-    `rates.png` (rates and funds left by class over the run) and `overview.png` (both)."""
+def write_figures(model, folder, lang: str = "en", communities: list[int] | None = None) -> list[Path]:
+    """`shequ run --figures`: the static figures of one finished run, into a claimed output
+    folder (`sim.command.OutputFolder`): `graph.png` (the neighbourhood graph of one community of
+    each class at the end), `rates.png` (rates and funds left by class over the run) and
+    `overview.png` (both). A path instead of a folder is claimed here."""
+    from sim import outputs
+    from sim.command import claimed
     from sim.viz import figures, graph
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     view = graph.layout(model, communities)
-    written = []
-    for name, fig in (("graph.png", figures.graph_figure(model, view, lang)),
-                      ("rates.png", figures.plots_figure(model, lang)),
-                      ("overview.png", figures.frame_figure(model, view, lang))):
-        fig.savefig(out / name, dpi=110)
-        written.append(out / name)
-    return written
+    with claimed(folder, "run", recognise=outputs.recognise_run) as out:
+        return [out.write(name, lambda tmp, fig=fig: fig.savefig(tmp, dpi=110))
+                for name, fig in (("graph.png", figures.graph_figure(model, view, lang)),
+                                  ("rates.png", figures.plots_figure(model, lang)),
+                                  ("overview.png", figures.frame_figure(model, view, lang)))]
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m sim.viz viz|animate …`: the same commands without the rest of `shequ`."""
-    from sim.cli import Parser
+    from sim.command import Parser, one_line_errors
 
     parser = Parser(prog="python -m sim.viz", description="Shequ's visual commands")
     add_parsers(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    try:
-        return {"viz": run_viz, "animate": run_animate}[args.command](args)
-    except InputError as e:
-        print(f"shequ: error: {e}", file=sys.stderr)
-        return 2
+    return one_line_errors(lambda: {"viz": run_viz, "animate": run_animate}[args.command](args))
 
 
 if __name__ == "__main__":
