@@ -57,7 +57,8 @@ class Fitted:
 
 
 PARAMETERS = [
-    Fitted("behaviour.satisfaction_base", 0.0, 1.0, why="satisfaction at the return visit"),
+    Fitted("behaviour.case_satisfaction_base", -6.0, 4.0,
+           why="satisfaction at the return visit (log-odds at zero performance)"),
     Fitted("mechanisms.staff_capacity", 0.5, 8.0, why="first contact within the deadline"),
     Fitted("behaviour.intractable_share", 0.0, 3.0, factor=True,
            why="grievances that cannot be resolved"),
@@ -267,9 +268,13 @@ def remains(check: dict, fitting: dict, scale: float, verify_scale: float) -> st
 def run(args) -> int:
     from sim.batch.runner import process_pool
     from sim.command import OutputFolder, check_folder
+    from sim.errors import InputError
     from sim.scenario import SCENARIO_DIR, load
 
     check_folder(args.out, "calibrate")
+    if args.replace_shipped and not (Path(__file__).resolve().parent.parent / "scenarios").is_dir():
+        raise InputError("--replace-shipped: expected a source checkout (its scenarios/ folder), "
+                         "but Shequ runs from an installed package; use the fitted file from --out")
     base = load(SCENARIO).params
     began = datetime.datetime.now()
     with process_pool(args.workers) as pool:

@@ -1,5 +1,5 @@
-"""The analysis commands of `shequ`: compare, report, calibrate. Parsers only here, so that `shequ` starts
-quickly; each command imports its module when it runs."""
+"""The analysis commands of `shequ`: compare, report, calibrate, check. Parsers only here, so
+that `shequ` starts quickly; each command imports its module when it runs."""
 
 from pathlib import Path
 
@@ -41,7 +41,27 @@ def add_parsers(subparsers) -> dict:
     p.add_argument("--replace-shipped", action="store_true",
                    help="also replace the shipped scenarios/calibrated.toml (which every shipped "
                    "scenario extends) and docs/calibration.md and .json")
-    return {"compare": run_compare, "report": run_report, "calibrate": run_calibrate}
+    add_check_parser(subparsers)
+    return {"compare": run_compare, "report": run_report, "calibrate": run_calibrate,
+            "check": run_check}
+
+
+def add_check_parser(subparsers) -> None:
+    from sim.batch.cli import add_executor_arguments
+
+    p = subparsers.add_parser("check", help="metamorphic properties of the model, as a suite "
+                              "(non-inferiority over paired replications)",
+                              description="Run the validation experiment through the batch "
+                              "engine (finished runs are skipped), test each metamorphic property "
+                              "as non-inferiority and write the report. Exit code 0 when every "
+                              "asserted property holds, 1 when one fails.")
+    p.add_argument("experiment", nargs="?", default="validation",
+                   help="experiment name or .toml path (default: validation)")
+    add_executor_arguments(p)
+    p.add_argument("--results", type=path, metavar="DIR",
+                   help="the experiment's result folder (default: results/EXPERIMENT)")
+    p.add_argument("--out", type=path, metavar="FILE", default=Path("docs") / "validation.md",
+                   help="the report (default: docs/validation.md; a new file, or one Shequ wrote)")
 
 
 def run_compare(args) -> int:
@@ -93,3 +113,9 @@ def run_calibrate(args) -> int:
             raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: expected a "
                              "larger whole number")
     return calibrate.run(args)
+
+
+def run_check(args) -> int:
+    from analysis import validation
+
+    return validation.run(args)

@@ -17,11 +17,14 @@ from sim.errors import InputError
 
 # Outcome column of the summary table -> what it is (DESIGN §7).
 OUTCOMES = {
-    "response_rate": "response rate",
-    "resolution_rate": "resolution rate",
-    "satisfaction_rate": "satisfaction rate (return visits)",
-    "mean_satisfaction": "mean resident satisfaction",
-    "mean_trust": "mean resident trust",
+    "response_rate": "KPI: response in time, of reported cases",
+    "resolution_rate": "KPI: resolution, of reported cases",
+    "satisfaction_rate": "KPI: satisfied at the return visit, of reported cases",
+    "resolved_share": "resolved, of every grievance that arose",
+    "unvoiced_share": "never voiced or found, of every grievance that arose",
+    "unmet_days_per_1000": "grievance-days of unmet need per 1,000 residents a year",
+    "mean_satisfaction": "mean resident satisfaction (every resident)",
+    "mean_trust": "mean resident trust (every resident)",
     "days_to_resolution_median": "days to resolution, median",
     "days_to_resolution_p90": "days to resolution, 90th percentile",
     "cum_shortfall": "budget shortfall (yuan)",

@@ -50,9 +50,11 @@ WORDS = {
     "comparison": ("Paired comparison against {baseline}", "与 {baseline} 的配对比较"),
     "facts": ("Stylised facts (SEED-FACTS §7)", "典型事实（SEED-FACTS §7）"),
     "variant": ("variant", "方案"), "class": ("class", "类别"), "day": ("day", "天"),
-    "response_rate": ("response in time", "及时响应率"),
-    "resolution_rate": ("resolution", "解决率"),
-    "satisfaction_rate": ("satisfied at return visit", "回访满意率"),
+    "response_rate": ("KPI: response in time", "指标：及时响应率"),
+    "resolution_rate": ("KPI: resolution", "指标：解决率"),
+    "satisfaction_rate": ("KPI: satisfied at return visit", "指标：回访满意率"),
+    "resolved_share": ("resolved, of all that arose", "全部诉求中已解决的比例"),
+    "unvoiced_share": ("never voiced or found", "从未反映或被发现的比例"),
     "mean_satisfaction": ("mean satisfaction", "平均满意度"),
     "mean_trust": ("mean trust", "平均信任度"),
     "days_to_resolution_p90": ("days to resolution, p90", "办结天数（90% 分位）"),
@@ -66,7 +68,8 @@ WORDS = {
     "communities_short": ("communities short", "经费不足的社区"),
     "communities_underspent": ("communities > 20 % unspent", "结余超过 20% 的社区"),
     "community_resolution": ("resolution rate of each community", "各社区解决率"),
-    "share_escalated": ("escalations per reported grievance", "每件已反映诉求的上报次数"),
+    "share_escalated": ("share of reported grievances escalated to the level or higher",
+                        "已反映诉求中上报至该级或更高级的比例"),
     "level_grassroots": ("to grassroots", "至基层组织"),
     "level_co_building": ("to co-building units", "至共建单位"),
     "level_departments": ("to departments", "至职能部门"),
@@ -111,8 +114,9 @@ def mean_ci(values: pd.Series) -> tuple[float, float]:
 
 
 # ---- sections -------------------------------------------------------------------------------
-SIDE_BY_SIDE = ["response_rate", "resolution_rate", "satisfaction_rate", "mean_satisfaction",
-                "days_to_resolution_p90", "communities_short", "communities_underspent"]
+SIDE_BY_SIDE = ["response_rate", "resolution_rate", "satisfaction_rate", "resolved_share",
+                "unvoiced_share", "mean_satisfaction", "days_to_resolution_p90",
+                "communities_short", "communities_underspent"]
 
 
 def side_by_side(summary: pd.DataFrame, lang: str) -> Section:
@@ -121,7 +125,7 @@ def side_by_side(summary: pd.DataFrame, lang: str) -> Section:
         row = {word("variant", lang): variant, word("class", lang): label_class(cls, lang)}
         for col in SIDE_BY_SIDE:
             mean, half = mean_ci(part[col])
-            percent = col.endswith("_rate") or col.startswith("mean_")
+            percent = col.endswith(("_rate", "_share")) or col.startswith("mean_")
             scale = 100 if percent else 1
             name = word(col, lang) if col in WORDS else col
             row[name + (" %" if percent else "")] = (f"{mean * scale:.1f} ± {half * scale:.1f}"

@@ -509,14 +509,18 @@ def run(args) -> int:
                            announce=lambda r: print(announcement(experiment, r, args),
                                                     flush=True))
     except InputError as e:  # the store names its folder `--out`, as `shequ batch` calls it
-        raise InputError(str(e).replace(f"--out {results}", f"--results {results}")) from None
+        # The same class, so that CannotWrite keeps its exit code 3.
+        raise type(e)(str(e).replace(f"--out {results}", f"--results {results}")) from None
     except BatchError as e:
         print(f"shequ: error: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
+        from sim.command import INTERRUPTED, TERMINATED
+        from sim.errors import Terminated
+
         print(f"\ninterrupted: the finished runs are kept in {results}/; run the same command "
               "again to go on", file=sys.stderr)
-        return 130
+        return TERMINATED if isinstance(e, Terminated) else INTERRUPTED
     print(batch_cli.result_line(report, experiment))
     if report.failed:
         for run_id, error in report.failed[:5]:

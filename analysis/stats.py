@@ -72,3 +72,17 @@ def needed(difference: float, sd: float, confidence: float = 0.95) -> float:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if enough(mid) else (mid, hi)
     return float(hi)
+
+
+def harm_bound(p: Paired, harm: int, confidence: float = 0.95) -> float:
+    """The one-sided upper `confidence` bound on the harm of a paired difference: the mean harm
+    plus t(n-1) x sd / sqrt(n), where the harm of a replication is its difference
+    variant - baseline when `harm` is +1 (an increase is worse), or baseline - variant when it is
+    -1 (a decrease is worse). A non-inferiority test: the variant is no worse than a margin m
+    when the bound lies below m. NaN with fewer than two pairs."""
+    if harm not in (1, -1):
+        raise ValueError(f"harm: expected +1 (an increase is worse) or -1, got {harm}")
+    if p.n < 2 or math.isnan(p.sd):
+        return math.nan
+    t = float(stats.t.ppf(confidence, p.n - 1))
+    return harm * p.difference + t * p.sd / math.sqrt(p.n)

@@ -1,10 +1,12 @@
-"""Full Xining at 1:1 for a year (DESIGN §8): build and run time, throughput, peak memory.
+"""Full Xining at 1:1 for a reported year (DESIGN §8): build and run time, throughput, memory.
 
     python -m benchmarks.full_city [--scale 1] [--days 365] [--scenario xining-classified]
 
-Builds the city, runs every day, and prints the figures against the bar (≤ 30 s wall,
-≤ 3 GiB peak memory, on a 2-core machine). Writes no files. Exit status 0 whether or not the bar
-is met (a benchmark reports; it does not gate), 2 on bad arguments.
+Builds the city, runs every day — the warm-up, the reported year and the run-on days that follow
+its grievances to their end — and prints the figures against the bar: at most 10 s per simulated
+year (365 simulated days of any period) and 1 GiB peak memory on a 2-core machine (the interim
+bar of the outcome measures; "Speed near the limit" lowers it). Writes no files. Exit status 0
+whether or not the bar is met (a benchmark reports; it does not gate), 2 on bad arguments.
 """
 
 import argparse
@@ -12,8 +14,8 @@ import resource
 import sys
 import time
 
-WALL_BAR_S = 30.0
-MEMORY_BAR_MIB = 3 * 1024.0
+YEAR_BAR_S = 10.0  # seconds per 365 simulated days
+MEMORY_BAR_MIB = 1024.0
 
 
 def peak_memory_mib() -> float:
@@ -39,27 +41,30 @@ def run(scale: float = 1.0, days: int = 365, scenario: str = "xining-classified"
         "import_s": imported - start, "build_s": built - imported, "run_s": ran - built,
         "wall_s": ran - start,
         "resident_days_per_s": residents * model.steps / (ran - built),
+        "per_year_s": (ran - built) / model.steps * 365,
         "peak_mib": peak_memory_mib(),
     }
 
 
 def report(r: dict) -> bool:
     """Print the figures and the bar; True when every figure passes."""
-    wall_ok, mem_ok = r["wall_s"] <= WALL_BAR_S, r["peak_mib"] <= MEMORY_BAR_MIB
-    at_bar = r["scale"] == 1.0 and r["days"] == 365
-    print(f"full city: {r['scenario']}, scale {r['scale']:g}, {r['days']} days")
+    wall_ok, mem_ok = r["per_year_s"] <= YEAR_BAR_S, r["peak_mib"] <= MEMORY_BAR_MIB
+    at_bar = r["scale"] == 1.0
+    print(f"full city: {r['scenario']}, scale {r['scale']:g}, {r['days']} simulated days "
+          "(warm-up, reported period, run-on)")
     print(f"  residents            {r['residents']:>14,}")
     print(f"  grievances           {r['grievances']:>14,}")
     print(f"  import time          {r['import_s']:>12.2f} s")
     print(f"  build time           {r['build_s']:>12.2f} s")
     print(f"  run time             {r['run_s']:>12.2f} s")
-    print(f"  total wall time      {r['wall_s']:>12.2f} s   bar <= {WALL_BAR_S:.0f} s: "
+    print(f"  total wall time      {r['wall_s']:>12.2f} s")
+    print(f"  per simulated year   {r['per_year_s']:>12.2f} s   bar <= {YEAR_BAR_S:.0f} s: "
           f"{'PASS' if wall_ok else 'FAIL'}")
     print(f"  resident-days / s    {r['resident_days_per_s']:>14,.0f}")
     print(f"  peak memory          {r['peak_mib']:>12.0f} MiB bar <= {MEMORY_BAR_MIB:.0f} MiB: "
           f"{'PASS' if mem_ok else 'FAIL'}")
     if not at_bar:
-        print("  (the DESIGN §8 bar is for scale 1 and 365 days; these settings differ)")
+        print("  (the DESIGN §8 bar is for scale 1; this scale differs)")
     return wall_ok and mem_ok
 
 

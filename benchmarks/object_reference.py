@@ -64,19 +64,24 @@ class ResidentAgent(CellAgent):
             channel += 1
         return voiced, channel
 
-    def evaluate(self, performance: float, case_satisfaction: float, resolved: bool) -> None:
-        """Expectation-disconfirmation update after a grievance closed."""
+    def evaluate(self, performance: float, case_satisfaction: float, loss: float,
+                 resolved: bool) -> None:
+        """Expectation-disconfirmation after a grievance closed: part of what it took comes back."""
         b = self.model.p["behaviour"]
-        self.satisfaction += b["satisfaction_learning"] * (case_satisfaction - self.satisfaction)
+        self.satisfaction = min(1.0, self.satisfaction + case_satisfaction * loss)
         self.expectation += b["expectation_learning"] * (performance - self.expectation)
-        self.trust += b["trust_learning"] * (self.satisfaction - self.trust)
         self.last_outcome = 1 if resolved else -1
 
     def influence(self) -> None:
-        """Move toward the mean of one's own and neighbouring buildings."""
-        m, rate = self.model, self.model.p["behaviour"]["influence_rate"]
-        self.satisfaction += rate * (m.local["satisfaction"][self.building] - self.satisfaction)
-        self.trust += rate * (m.local["trust"][self.building] - self.trust)
+        """Recover toward the reference, move toward the mean of one's own and neighbouring
+        buildings, carry one's open grievances; trust follows."""
+        m, b = self.model, self.model.p["behaviour"]
+        a, back = b["influence_rate"], b["satisfaction_recovery"]
+        s = ((1 - a - back) * self.satisfaction + a * m.local["satisfaction"][self.building]
+             + back * b["satisfaction_reference"])
+        self.satisfaction = max(0.0, s - b["grievance_burden"] * m.burdens.get(self.rid, 0))
+        k = b["trust_learning"]
+        self.trust = (1 - a - k) * self.trust + a * m.local["trust"][self.building] + k * self.satisfaction
 
 
 class ObjectResidentsModel(GovernanceModel):
@@ -111,7 +116,8 @@ class ObjectResidentsModel(GovernanceModel):
             self.influence_objects()
         self.write_back()
         phases.account(self)
-        if self.steps >= self.days:
+        if self.day >= self.report_end - 1 and (
+                self.cohort_open == 0 or self.day >= self.report_end - 1 + self.horizon):
             self.running = False
 
     def arise_objects(self) -> np.ndarray:
@@ -126,8 +132,11 @@ class ObjectResidentsModel(GovernanceModel):
                                   day_arisen=np.full(len(rid), self.day),
                                   intractable=self.rng_objects.random(len(rid)) < share[category],
                                   u_visit=self.rng_objects.random(len(rid)),
-                                  u_satisfied=self.rng_objects.random(len(rid)))
+                                  u_satisfied=self.rng_objects.random(len(rid)),
+                                  cohort=self.reporting)
         self.counts.add("new_arisen", r.community[rid])
+        if self.reporting:
+            self.cohort.arisen += np.bincount(r.community[rid], minlength=self.n_communities)
         return ids
 
     def voice_objects(self, ids: np.ndarray) -> None:
@@ -140,12 +149,13 @@ class ObjectResidentsModel(GovernanceModel):
             self.counts.add(f"new_voiced_{name}", g.community[ids[voiced & (channel == ch)]])
         phases.report(self, ids[voiced], channel[voiced])
 
-    def evaluate_objects(self, closed) -> None:
-        ids, s_case = closed
+    def evaluate_objects(self, ids) -> None:
         g = self.grievances
         performance = phases.performance(self, ids)
-        for i, perf, s in zip(ids.tolist(), performance.tolist(), s_case.tolist()):
-            self.people[int(g.resident[i])].evaluate(perf, s, g.state[i] == State.RESOLVED)
+        s_case = phases.case_satisfaction(self, ids)
+        for i, perf, s, loss in zip(ids.tolist(), performance.tolist(), s_case.tolist(),
+                                    g.loss[ids].tolist()):
+            self.people[int(g.resident[i])].evaluate(perf, s, loss, g.state[i] == State.RESOLVED)
 
     def influence_objects(self) -> None:
         n = len(self.buildings)
@@ -158,6 +168,14 @@ class ObjectResidentsModel(GovernanceModel):
             self.building_sums[name] = np.array(values)
             self.local[name] = (self.neighbourhood @ self.building_sums[name]
                                 / self.neighbourhood_residents).tolist()
+        # Each resident's open grievances (and given-up ones still weighing), and their losses.
+        b, g = self.p["behaviour"], self.grievances
+        open_ = g.open_ids
+        self.burdens = {}
+        for rid in np.concatenate([g.resident[open_], self.given_up.residents(self.day)]).tolist():
+            self.burdens[rid] = self.burdens.get(rid, 0) + 1
+        keep = 1 - b["influence_rate"] - b["satisfaction_recovery"]
+        g.loss[open_] = g.loss[open_] * np.float32(keep) + np.float32(b["grievance_burden"])
         self.agents_by_type[ResidentAgent].shuffle_do("influence")
 
     def write_back(self) -> None:
@@ -195,18 +213,20 @@ def measure(residents: int, days: int, seed: int = 1) -> dict:
     clock = [0.0]
     with timing(["arise", "voice", "evaluate", "influence"], clock):
         start = time.perf_counter()
-        vector = GovernanceModel(scenario="xining-classified", scale=scale, days=days, rng=seed)
+        vector = GovernanceModel(scenario="xining-classified", scale=scale, days=days, rng=seed,
+                                 warmup_years=0)
         vector.run()
         vector_wall = time.perf_counter() - start
     start = time.perf_counter()
-    objects = ObjectResidentsModel(scenario="xining-classified", scale=scale, days=days, rng=seed)
+    objects = ObjectResidentsModel(scenario="xining-classified", scale=scale, days=days, rng=seed,
+                                   warmup_years=0)
     built = time.perf_counter()
     objects.run()
     object_wall = time.perf_counter() - built
     n = len(vector.residents)
-    return {"residents": n, "days": days,
-            "vector_ns": clock[0] / (n * days) * 1e9,
-            "object_ns": objects.resident_seconds / (len(objects.people) * days) * 1e9,
+    return {"residents": n, "days": vector.steps,  # the run-on days included, as timed
+            "vector_ns": clock[0] / (n * vector.steps) * 1e9,
+            "object_ns": objects.resident_seconds / (len(objects.people) * objects.steps) * 1e9,
             "vector_wall": vector_wall, "object_wall": object_wall,
             "object_build": built - start}
 

@@ -6,6 +6,9 @@ Populations in the community, compound and building tables are full-scale person
 """
 
 import csv
+import functools
+import hashlib
+import io
 import math
 from pathlib import Path
 
@@ -29,6 +32,18 @@ COMMUNITY_COLUMNS = {
     "property_coverage": (float, "0-1", "share of non-commercial compounds with property company"),
     "infrastructure": (float, "0-1", "condition of roads, pipes, EV charging etc.; 1 = complete"),
 }
+
+# Bounds on a CSV city, checked before its rows are parsed or its city built:
+# - communities: the model numbers them with 16-bit ids (the resident and grievance tables), so
+#   at most 32,767; 10,000 leaves room and is over fifty times Xining's 178;
+# - the file: 16 MB is 1.6 kB a row at the largest, far more than nine columns need;
+# - residents: 1,000,000 in one community (the largest Chinese 社区 hold about 100,000), and
+#   50,000,000 in all, the ceiling of the synthetic city (city.population); a 10-million city fits.
+MAX_COMMUNITIES = 10_000
+MAX_CSV_BYTES = 16_000_000
+MAX_COMMUNITY_POPULATION = 1_000_000
+MAX_CITY_POPULATION = 50_000_000
+CELL_SHOWN = 40  # characters of a bad cell quoted in an error message
 
 # Xining's published classification rule (SEED-FACTS §1).
 PUBLISHED_RULES = {
@@ -213,16 +228,55 @@ def load_communities_csv(path) -> pd.DataFrame:
     Every problem raises InputError naming the file, the line (header = line 1) and the
     column, and saying what was expected.
     """
+    from sim.scenario import shown_path
+
+    return communities_from_text(read_csv_text(path), shown_path(path))
+
+
+def read_csv_text(path) -> str:
+    """A CSV city's text, exactly as in the file; refused unread when larger than MAX_CSV_BYTES."""
+    from sim.scenario import is_file, shown_path
+
     path = Path(path)
-    where = str(path)
-    if not path.is_file():
+    where = shown_path(path)
+    if not is_file(path):
         raise InputError(f"{where}: file not found; expected a CSV file of communities")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            lines = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise InputError(f"{where}: cannot read ({err}); expected a UTF-8 CSV file") from None
+        size = path.stat().st_size
+        if size > MAX_CSV_BYTES:
+            raise InputError(f"{where}: expected a CSV of at most {MAX_CSV_BYTES // 10**6} MB "
+                             f"({MAX_COMMUNITIES:,} communities), got {size / 1e6:,.1f} MB "
+                             f"({count_lines(path):,} lines)")
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{where}: cannot read ({e.strerror}); expected a readable CSV file") \
+            from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InputError(f"{where}, line {line}: expected UTF-8 text, got byte "
+                         f"0x{data[e.start]:02x}") from None
+
+
+def count_lines(path: Path) -> int:
+    """Lines of a file, counted a megabyte at a time (a 1,000,000-row CSV in a few ms)."""
+    lines, last = 0, b"\n"
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            lines, last = lines + block.count(b"\n"), block[-1:]
+    return lines + (last != b"\n")  # a last line without its newline
+
+
+@functools.lru_cache(maxsize=4)  # every config of a batch shares one text: hash it once
+def text_sha256(text: str) -> str:
+    """The SHA-256 of a CSV city's text (of the file's bytes, as `sha256sum` gives it)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def communities_from_text(text: str, where: str) -> pd.DataFrame:
+    """The community table of a CSV city's text; `where` (its file) names it in errors."""
+    lines = csv_rows(text, where)
     if not lines:
         raise InputError(f"{where}: file is empty; expected a header line with columns "
                          f"{', '.join(COMMUNITY_COLUMNS)}")
@@ -231,7 +285,7 @@ def load_communities_csv(path) -> pd.DataFrame:
     _check_header(f"{where}, line {header_line}", header)
     if len(lines) == 1:
         raise InputError(f"{where}: no communities after the header; expected at least one row")
-    rows, seen = [], {}
+    rows, seen, residents = [], {}, 0
     for line, values in lines[1:]:
         if len(values) != len(header):
             raise InputError(f"{where}, line {line}: expected {len(header)} values, "
@@ -239,10 +293,36 @@ def load_communities_csv(path) -> pd.DataFrame:
         row = _parse_row(where, line, dict(zip(header, (v.strip() for v in values))))
         if row["name"] in seen:
             raise InputError(f'{where}, line {line}, column "name": expected a unique name, '
-                             f'"{row["name"]}" is also on line {seen[row["name"]]}')
+                             f'got {_cell(row["name"])}, which is also on line '
+                             f'{seen[row["name"]]}')
+        residents += row["population"]
+        if residents > MAX_CITY_POPULATION:
+            raise InputError(f'{where}, line {line}, column "population": expected at most '
+                             f'{MAX_CITY_POPULATION:,} residents in all, got {residents:,} by '
+                             f'this line')
         seen[row["name"]] = line
         rows.append(row)
     return _with_dtypes(pd.DataFrame(rows, columns=list(COMMUNITY_COLUMNS)))
+
+
+def csv_rows(text: str, where: str) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of each non-blank row; refused as soon as there are more than
+    MAX_COMMUNITIES rows after the header, before the rest is parsed."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    lines = []
+    try:
+        for row in reader:
+            if any(c.strip() for c in row):
+                lines.append((reader.line_num, row))
+            if len(lines) > MAX_COMMUNITIES + 1:
+                n = text.count("\n") + (not text.endswith("\n"))
+                raise InputError(f"{where}: expected at most {MAX_COMMUNITIES:,} communities "
+                                 f"(rows after the header; the model numbers communities with "
+                                 f"16-bit ids), got more ({n:,} lines)")
+    except csv.Error as err:
+        raise InputError(f"{where}, line {reader.line_num}: cannot read ({err}); expected a CSV "
+                         "file") from None
+    return lines
 
 
 def _check_header(where: str, header: list[str]) -> None:
@@ -251,20 +331,21 @@ def _check_header(where: str, header: list[str]) -> None:
     missing = [c for c in COMMUNITY_COLUMNS if c not in header]
     extra = [h for h in header if h not in COMMUNITY_COLUMNS]
     if dup:
-        raise InputError(f"{where}: column(s) {dup} appear twice; expected each once")
+        raise InputError(f"{where}: column(s) {', '.join(map(_cell, dup[:5]))} appear twice; "
+                         "expected each once")
     if missing:
         raise InputError(f'{where}: missing column(s) {", ".join(missing)}; expected '
                          f'columns {", ".join(COMMUNITY_COLUMNS)}')
     if extra:
-        raise InputError(f'{where}: unknown column(s) {", ".join(extra)}; expected only '
-                         f'columns {", ".join(COMMUNITY_COLUMNS)}')
+        raise InputError(f'{where}: unknown column(s) {", ".join(map(_cell, extra[:5]))}; '
+                         f'expected only columns {", ".join(COMMUNITY_COLUMNS)}')
 
 
 def _parse_row(where: str, line: int, raw: dict) -> dict:
     """One data row, checked value by value."""
     def fail(col, expected):
         raise InputError(f'{where}, line {line}, column "{col}": expected {expected}, '
-                         f'got "{raw[col]}"')
+                         f'got {_cell(raw[col])}')
 
     row = {"name": raw["name"]}
     if not row["name"]:
@@ -273,8 +354,8 @@ def _parse_row(where: str, line: int, raw: dict) -> dict:
     if row["location"] not in LOCATIONS:
         fail("location", "one of core, fringe, township")
     row["population"] = _integer(raw["population"])
-    if row["population"] is None or row["population"] < 1:
-        fail("population", "a whole number >= 1")
+    if row["population"] is None or not 1 <= row["population"] <= MAX_COMMUNITY_POPULATION:
+        fail("population", f"a whole number from 1 to {MAX_COMMUNITY_POPULATION:,}")
     row["old_compound_residents"] = old = _integer(raw["old_compound_residents"])
     if old is None or old < 0:
         fail("old_compound_residents", "a whole number >= 0")
@@ -290,6 +371,13 @@ def _parse_row(where: str, line: int, raw: dict) -> dict:
         fail("commercial_share", "commercial_share * population + old_compound_residents "
              "<= population")
     return row
+
+
+def _cell(text: str) -> str:
+    """A cell as quoted in an error: cut short, its control characters escaped."""
+    from sim.scenario import toml_string
+
+    return toml_string(text if len(text) <= CELL_SHOWN else text[:CELL_SHOWN] + "...")
 
 
 def _number(text: str) -> float | None:

@@ -10,7 +10,9 @@ import sim
 from analysis import cli as analysis_cli
 from analysis import sensitivity as sensitivity_cli
 from sim.batch import cli as batch_cli
-from sim.command import OutputFolder, Parser, check_folder, number, one_line_errors, path, whole
+from sim.command import (
+    OutputFolder, Parser, check_folder, number, one_line_errors, path, short, whole,
+)
 from sim.viz import cli as viz_cli
 
 RATE_COLUMNS = {"response_rate": "response", "resolution_rate": "resolution",
@@ -64,7 +66,7 @@ def cmd_run(args) -> int:
         value = getattr(args, key)
         if value is not None:
             scenario = scenario.with_overrides({"run": {key: value}},
-                                               origin=f"command line --{key} {value}")
+                                               origin=f"command line --{key} {short(str(value))}")
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in scenario.name).lstrip(".")
     out = args.out or Path("output") / f"{safe or 'run'}-seed{scenario['run']['seed']}"
     check_folder(out, "run", recognise=outputs.recognise_run)  # before anything is built

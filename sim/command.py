@@ -69,13 +69,16 @@ class Parser(argparse.ArgumentParser):
                    and not isinstance(a, (argparse._HelpAction, argparse._VersionAction))]
         commands = [name for a in self._actions if isinstance(a, argparse._SubParsersAction)
                     for name in a.choices]
+        positional = [a.metavar or a.dest for a in self._actions if not a.option_strings
+                      and not isinstance(a, argparse._SubParsersAction)]
         takes = ([f"a command ({', '.join(commands)})"] if commands else []) + (
+            [f"the argument {' '.join(positional)}"] if positional else []) + (
             [f"the options {', '.join(options)}"] if options else [])
         wrong = next((e.split("=")[0] for e in extras if e.startswith("-")), None)
-        close = difflib.get_close_matches(wrong, options, n=1) if wrong else []
+        close = difflib.get_close_matches(wrong, options, n=1, cutoff=0.75) if wrong else []
         hint = f"; did you mean {close[0]}?" if close else ""
-        self.error(f"unrecognized arguments: {given}; expected {' or '.join(takes) or 'none'}"
-                   f"{hint}")
+        self.error(f"unrecognized arguments: {given}; expected only "
+                   f"{' and '.join(takes) or 'no arguments'}{hint}")
 
 
 def whole(text: str) -> int:
@@ -140,6 +143,9 @@ def one_line_errors(run: Callable[[], int]) -> int:
     except KeyboardInterrupt as e:
         print("\ninterrupted", file=sys.stderr)
         return TERMINATED if isinstance(e, Terminated) else INTERRUPTED
+    except BrokenPipeError:  # `shequ scenarios | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def terminate_as_interrupt() -> None:

@@ -46,5 +46,5 @@ def rolling_rate(y: pd.DataFrame, column: str, window: int = 30):
     from sim.metrics import RATES
 
     num, den = RATES[column]
-    roll = lambda c: y[c].rolling(window, min_periods=1).sum()  # noqa: E731
+    roll = lambda c: y["new_" + c].rolling(window, min_periods=1).sum()  # noqa: E731
     return roll(num), sum(roll(c) for c in den).where(lambda d: d > 0)

@@ -1,7 +1,10 @@
-"""The grievance table (诉求台账): one row per grievance, one numpy column per attribute.
+"""The grievance table (诉求台账): one row per open grievance, one numpy column per attribute.
 
-Rows are appended as grievances arise and never removed, so the table is the run's ledger; the
-ids of open grievances are kept apart so that a day's work touches only those.
+A grievance is added when it arises and counted when it closes (`sim.metrics`); closed rows then
+leave the table at the end of a day once they are as many as half the open ones (`compact`), so
+the table holds what is open and a little of what closed lately, and a day's work touches only
+that, however long the run. Each grievance keeps its number (`gid`) for life; the rows that left
+last are kept aside (`closed`) for whoever follows one grievance's story.
 """
 
 from enum import IntEnum
@@ -28,8 +31,9 @@ UNREPORTED, AT_HOTLINE = -2, -1
 
 NEVER = -1  # a day that has not come (day_reported, day_responded, day_closed)
 
-# name: (dtype, fill)
+# name: (dtype, fill). Days are the model's days from its start (warm-up included), < 32,768.
 COLUMNS = {
+    "gid": (np.int64, -1),  # the grievance's number for life (rows move when the table compacts)
     "resident": (np.int32, 0),
     "community": (np.int16, 0),
     "compound": (np.int32, 0),
@@ -40,12 +44,14 @@ COLUMNS = {
     "level": (np.int8, UNREPORTED),
     "max_level": (np.int8, UNREPORTED),
     "intractable": (np.bool_, False),  # no handler can resolve it
+    "cohort": (np.bool_, False),  # arose in the reported period: followed to its end and counted
     # The grievance's own random numbers, drawn when it arises, so that the same grievance
     # decides alike under any policy (common random numbers): voice, channel, return visit.
     "u_voice": (np.float32, 0.0),
     "u_channel": (np.float32, 0.0),
     "u_visit": (np.float32, 0.0),
     "u_satisfied": (np.float32, 0.0),
+    "loss": (np.float32, 0.0),  # satisfaction it has taken from its resident so far (decaying)
     "in_linkage": (np.bool_, False),  # waiting for the four-party joint meeting
     "response_missed": (np.bool_, False),
     "satisfied": (np.int8, -1),  # at the return visit: 1 yes, 0 no, -1 no visit
@@ -59,12 +65,16 @@ COLUMNS = {
 
 
 class Grievances:
-    """Append-only columns with amortised growth, plus the ids of open grievances."""
+    """Columns of the open grievances (and, until the day's end, those closed today)."""
 
-    def __init__(self, capacity: int = 1024):
-        self.n = 0
+    def __init__(self, capacity: int = 1024, keep_closed: bool = False):
+        self.keep_closed = keep_closed  # keep every closed row (`archive`): tests, small runs
+        self.archive: list[dict] = []
+        self.n = 0  # rows in use
+        self.n_closed = 0  # of them, closed (they leave at the next compaction)
+        self.next_gid = 0
         self.columns = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in COLUMNS.items()}
-        self.open_ids = np.empty(0, dtype=np.int64)
+        self.closed = {k: v[:0] for k, v in self.columns.items()}  # rows that left last
 
     def __len__(self) -> int:
         return self.n
@@ -75,19 +85,25 @@ class Grievances:
         except KeyError:
             raise AttributeError(name) from None
 
+    @property
+    def open_ids(self) -> np.ndarray:
+        """Rows of the grievances still open."""
+        return np.flatnonzero(self.columns["state"][: self.n] == State.OPEN)
+
     def add(self, **values: np.ndarray) -> np.ndarray:
-        """Append rows (other columns take their fill); returns the new ids."""
+        """Append rows (other columns take their fill); returns their row ids."""
         k = len(next(iter(values.values())))
         self._reserve(self.n + k)
         ids = np.arange(self.n, self.n + k)
         for name, v in values.items():
             self.columns[name][ids] = v
+        self.columns["gid"][ids] = np.arange(self.next_gid, self.next_gid + k)
         self.n += k
-        self.open_ids = np.concatenate([self.open_ids, ids])
+        self.next_gid += k
         return ids
 
     def _reserve(self, size: int) -> None:
-        capacity = len(self.columns["resident"])
+        capacity = len(self.columns["gid"])
         if size <= capacity:
             return
         new = max(size, 2 * capacity)
@@ -96,12 +112,46 @@ class Grievances:
             col[: self.n] = self.columns[name][: self.n]
             self.columns[name] = col
 
-    def prune(self) -> None:
-        """Forget closed grievances in the open list (they stay in the table)."""
-        self.open_ids = self.open_ids[self.columns["state"][self.open_ids] == State.OPEN]
+    def compact(self, closed_today: int = 0) -> None:
+        """The day's end: closed grievances leave the table once they are many (they stay in
+        `closed` until the next time). `closed_today`: rows closed since the last call."""
+        self.n_closed += closed_today
+        if self.n_closed <= max(1024, (self.n - self.n_closed) // 2):
+            return
+        self.n_closed = 0
+        gone = self.columns["state"][: self.n] != State.OPEN
+        keep = np.flatnonzero(~gone)
+        self.closed = {k: v[: self.n][gone] for k, v in self.columns.items()}
+        if self.keep_closed:
+            self.archive.append(self.closed)
+        for name, (_, fill) in COLUMNS.items():
+            col = self.columns[name]
+            col[: len(keep)] = col[keep]
+            col[len(keep): self.n] = fill
+        self.n = len(keep)
+
+    def row_of(self, gid: int) -> int:
+        """The row of grievance `gid` while it is in the table (rows are in gid order), else -1."""
+        gids = self.columns["gid"][: self.n]
+        row = int(np.searchsorted(gids, gid))
+        return row if row < self.n and gids[row] == gid else -1
+
+    def record(self, gid: int) -> dict | None:
+        """Grievance `gid` as a dict of its columns: in the table, or among the rows that left it
+        last; else None."""
+        row = self.row_of(gid)
+        if row >= 0:
+            return {k: v[row].item() for k, v in self.columns.items()}
+        where = np.flatnonzero(self.closed["gid"] == gid)
+        if len(where):
+            return {k: v[where[0]].item() for k, v in self.closed.items()}
+        return None
 
     def frame(self):
-        """The table as a pandas DataFrame (for analysis and tests)."""
+        """The grievances in the table as a pandas DataFrame — with `keep_closed`, every grievance
+        of the run, in gid order."""
         import pandas as pd
 
-        return pd.DataFrame({k: v[: self.n] for k, v in self.columns.items()})
+        parts = [*self.archive, {k: v[: self.n] for k, v in self.columns.items()}]
+        frame = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in COLUMNS})
+        return frame.sort_values("gid", kind="stable").reset_index(drop=True)

@@ -14,6 +14,7 @@ from sim.parameters import CATEGORIES, LEVELS
 from sim.phases import CAT, close
 
 PARTY, GRASSROOTS, CO_BUILDING, DEPARTMENTS = range(4)
+DAY_BITS = 15  # model days fit in 15 bits (run.days + warm-up + run-on < 32,768)
 LADDERS = {4: (0, 1, 2, 3), 3: (1, 2, 3), 2: (1, 3), 1: (3,)}  # levels in use, by ladder_levels
 def categories(*names: str) -> np.ndarray:
     """A lookup by category code: is the category one of these?"""
@@ -76,13 +77,15 @@ class Ladder:
         base[self.offset["hotline"]] = model.hotline.daily_capacity
         self.base, self.extra = base * model.scale, extra * model.scale
         self.capacity = self.base + self.extra
-        self.noise_bits = 63 - 24 - len(base).bit_length()  # see allocate
+        self.noise_bits = 63 - 2 * DAY_BITS - len(base).bit_length()  # see allocate
         # Share of a pool's capacity that is its own staff's (the rest: purchased services).
         self.own = np.divide(self.base, self.capacity, out=np.zeros_like(self.base),
                              where=self.capacity > 0)
-        self.workload = np.zeros(len(base))  # smoothed waiting cases per pool
+        # Smoothed waiting cases per pool: new ones (never handled) and the others.
+        self.workload = np.zeros((2, len(base)))
         # A day's weight in the workload: at most a day's capacity (see todays_capacity).
-        self.alpha = np.minimum(m["workload_smoothing"], self.capacity)
+        # A day's weight in the smoothed workload (see todays_capacity).
+        self.alpha = np.full(len(base), 2 * model.scale / (1 + model.scale))
 
     def refresh_success(self) -> None:
         """Red property and the black list change what a company's attempt achieves."""
@@ -199,12 +202,13 @@ class Ladder:
         reported (ties at random), up to today's capacity.
         Returns (taken, taken beyond own capacity — i.e. by purchased services)."""
         g = self.model.grievances
-        cap_all, cap_base = self.todays_capacity(pool, pools)
-        # One sort key: pool, then day last tried (never = -1 first), then day reported (12 bits
-        # each: days < 4,096), then a random tie-break in the bits left of 63.
+        cap_all, cap_base = self.todays_capacity(pool, pools, g.day_attempted[ids] == NEVER)
+        # One sort key: pool, then day last tried (never = -1 first), then day reported (15 bits
+        # each: model days < 32,768, as the grievance table's), then a random tie-break in the
+        # bits left of 63.
         bits = self.noise_bits
         noise = self.model.stream("handle").integers(0, 1 << bits, len(ids))
-        key = (((pool.astype(np.int64) << 12 | (g.day_attempted[ids] + 1)) << 12
+        key = (((pool.astype(np.int64) << DAY_BITS | (g.day_attempted[ids] + 1)) << DAY_BITS
                 | g.day_reported[ids]) << bits) | noise
         order = np.argsort(key)
         ps = pool[order] - pools.start
@@ -214,24 +218,37 @@ class Ladder:
         purchased[order] = rank >= cap_base[ps]
         return taken, purchased & taken
 
-    def todays_capacity(self, pool: np.ndarray, pools: slice) -> tuple[np.ndarray, np.ndarray]:
+    def todays_capacity(self, pool: np.ndarray, pools: slice,
+                        new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cases each pool takes today: (all, own staff only), for a range of pools.
 
         A sampled case stands for 1/scale real ones, so at a small scale a pool's capacity is a
         fraction of a case a day, and whole-case queues would make waits 1/scale times too long.
-        So capacity acts on the smoothed workload W: a pool takes the share min(1, C / W) of what
-        waits today, W <- W + a (waiting - W). The day's weight a is `workload_smoothing`, but at
-        most C, so that one sampled case alone never weighs more than a day's capacity. In the
-        full city this is the plain capacity limit; at any scale the expected throughput is
-        min(workload, capacity)."""
+        So capacity acts on the smoothed workload, in two tiers as in the full city: new cases
+        (never handled) first, then the others. With W_new and W_old smoothed as W <- W + a
+        (waiting - W), a pool takes the share min(1, C / W_new) of its new cases and, of the
+        others, the share of what capacity the new ones leave, min(1, max(0, C - W_new) / W_old).
+        The day's weight is a = 2 s / (1 + s) at scale s: in the full city (a = 1) this is the
+        plain capacity limit on today's queue, new cases first; at a smaller scale the smoothed
+        workload varies from day to day as much, relatively, as a full city's queue does (a
+        Poisson count of mean s·L has relative variance 1 / (s·L), its smoothing a / (2 - a) = s
+        of that, the full city's 1 / L), so that the expected throughput, and with it the waits,
+        are those of the full city. Cases
+        a pool keeps (tried and failed, to be tried again) never slow its first contact with new
+        ones, so more money never slows response."""
         rng = self.model.stream("handle")
-        waiting = np.bincount(pool - pools.start, minlength=pools.stop - pools.start).astype(float)
+        size = pools.stop - pools.start
+        p = pool - pools.start
+        waiting = np.vstack([np.bincount(p[new], minlength=size),
+                             np.bincount(p[~new], minlength=size)]).astype(float)
         capacity = self.capacity[pools]
-        workload = self.workload[pools]
+        workload = self.workload[:, pools]
         workload += self.alpha[pools] * (waiting - workload)
-        share = np.minimum(1.0, capacity / np.maximum(workload, 1e-12))
-        u = rng.random((2, len(waiting)))
-        expected = waiting * share
+        first = np.minimum(1.0, capacity / np.maximum(workload[0], 1e-12))
+        left = np.maximum(capacity - workload[0], 0.0)
+        then = np.minimum(1.0, left / np.maximum(workload[1], 1e-12))
+        u = rng.random((2, size))
+        expected = waiting[0] * first + waiting[1] * then
         cap_all = np.floor(expected + u[0]).astype(np.int64)  # stochastic rounding
         cap_base = np.floor(cap_all * self.own[pools] + u[1]).astype(np.int64)
         return cap_all, cap_base

@@ -1,9 +1,7 @@
 """GovernanceModel: one simulated city (Xining by default), one run, from a scenario."""
 
 import math
-import os
 import zlib
-from functools import lru_cache
 
 import mesa
 import numpy as np
@@ -19,12 +17,12 @@ from sim.agents import (
 from sim.errors import InputError
 from sim.grievances import Grievances
 from sim.ladder import Ladder
-from sim.metrics import DayCounts
-from sim.parameters import CLASSES, COMPOUND_KINDS, SCHEMA
+from sim.metrics import Cohort, DayCounts
+from sim.parameters import CATEGORIES, CLASSES, COMPOUND_KINDS, SCHEMA
 from sim.residents import Residents
 from sim.scenario import Scenario, load
 
-STREAMS = ("residents", "arise", "discover", "handle", "linkage")
+STREAMS = ("residents", "arise", "discover", "handle", "linkage", "fund")
 
 
 class GovernanceModel(mesa.Model):
@@ -32,13 +30,15 @@ class GovernanceModel(mesa.Model):
 
     Keyword arguments: `scenario` (a name, a path or a loaded `Scenario`), `scale`, `days`,
     `rng` (the run's seed; defaults to the scenario's), `daily` (False skips the daily rows by
-    class, for batches that keep end-of-run tables only), and any parameter of the scenario as
-    `key=value` (when the key names one parameter) or `section__key=value`.
+    class, for batches that keep end-of-run tables only), `keep_grievances` (True keeps every
+    closed grievance's row, for `model.grievances.frame()`; the table otherwise holds the open
+    ones), and any parameter of the scenario as `key=value` (when the key names one parameter) or
+    `section__key=value`.
     """
 
     def __init__(self, *, scenario: str | Scenario | None = None, scale: float | None = None,
                  days: int | None = None, rng: int | None = None, daily: bool = True,
-                 **overrides):
+                 keep_grievances: bool = False, **overrides):
         scenario = scenario if isinstance(scenario, Scenario) else load(scenario)
         self.record_daily = daily  # False: end-of-run tables only (batches that keep no daily)
         flat = {"scale": scale, "days": days, "seed": None if rng is None else seed_of(rng)}
@@ -51,12 +51,23 @@ class GovernanceModel(mesa.Model):
         super().__init__(rng=self.seed)
         self.scale = float(self.p["run"]["scale"])
         self.days = int(self.p["run"]["days"])
+        # The periods of a run: warm-up (whole budget years, not counted), the reported period,
+        # then run-on days until every grievance that arose in the period has closed.
+        self.warmup_years = int(self.p["run"]["warmup_years"])
+        self.warmup_days = 365 * self.warmup_years
+        self.report_end = self.warmup_days + self.days
+        b = self.p["behaviour"]
+        # The longest a grievance can stay open: silent patience, then reported patience. Run-on
+        # days follow the period's grievances at most this long; a grievance given up counts as
+        # unmet need for this long from the day it arose.
+        self.horizon = b["silent_patience_days"] + b["reported_patience_days"]
         self.stream_keys = {name: stream_key(self.seed, name) for name in STREAMS}
         self._streams: dict[str, np.random.Generator] = {}
         self._stream_day = None
         self.build_city()
         self.build_institutions()
-        self.grievances = Grievances(capacity=max(1024, int(len(self.residents) * 0.02)))
+        self.grievances = Grievances(capacity=max(1024, int(len(self.residents) * 0.02)),
+                                     keep_closed=keep_grievances)
         self.ladder = Ladder(self)
         self.building_start = np.cumsum(self.building_residents) - self.building_residents
         # Buildings x categories, a day: what could arise (whatever the policy) and what does.
@@ -68,8 +79,18 @@ class GovernanceModel(mesa.Model):
         self.discovery_rate = phases.discovery_rates(self)
         self.neighbourhood, self.neighbourhood_residents = phases.neighbourhood(self)
         self.building_sums = {}
-        self.counts = DayCounts(self.n_communities)
-        self.totals = DayCounts(self.n_communities)
+        self.counts = DayCounts(self.n_communities)  # today's flows
+        self.totals = DayCounts(self.n_communities)  # the reported period's flows
+        self.cohort = Cohort(self.n_communities)  # the period's grievances, as they close
+        self.arisen_by_category = np.zeros((self.n_communities, len(CATEGORIES)))
+        self.resolution_days = np.zeros((len(self.class_labels), 366), np.int64)  # histogram
+        self.open_days = np.zeros(self.n_communities)  # grievance-days open in the period
+        self.unmet_days = np.zeros(self.n_communities)  # the cohort's grievance-days unmet
+        self.given_up = phases.GivenUp()
+        self.open_today = self.open_reported = np.zeros(self.n_communities)
+        self.mood_days = {"satisfaction": np.zeros(self.n_communities),
+                          "trust": np.zeros(self.n_communities)}  # summed over residents, days
+        self.reported_days = 0
         self.ledger = phases.Ledger(self)
         self.datacollector = outputs.collector(self)
         self.schedule_events()
@@ -77,8 +98,19 @@ class GovernanceModel(mesa.Model):
     # ---- the day (DESIGN §5) ------------------------------------------------------------------
     @property
     def day(self) -> int:
-        """Today, from 0 (step k runs at time k); an event between two days counts to the next."""
+        """Today, from 0 at the start of the warm-up (step k runs at time k); an event between two
+        days counts to the next."""
         return math.ceil(self.time) - 1
+
+    @property
+    def reporting(self) -> bool:
+        """Is today a day of the reported period?"""
+        return self.warmup_days <= self.day < self.report_end
+
+    @property
+    def cohort_open(self) -> int:
+        """Grievances of the reported period not yet closed."""
+        return int(self.cohort["arisen"].sum() - self.cohort["closed"].sum())
 
     def stream(self, name: str) -> np.random.Generator:
         """Today's random stream of one subsystem (DESIGN §9): a counter-based generator keyed by
@@ -100,15 +132,16 @@ class GovernanceModel(mesa.Model):
         phases.voice(self, new)  # 2. voiced by a channel, or kept silent
         phases.discover(self)  # 3. patrols find silent grievances
         self.ladder.route_and_handle()  # 4. the four-level ladder
-        closed = phases.close_and_visit(self)  # 5. give-ups, return visits
-        phases.evaluate(self, closed)  # 6. expectation-disconfirmation, trust
-        phases.influence(self)  # 7. neighbours' satisfaction and trust
-        phases.account(self)  # 8. counts, money, data collection
-        if self.steps >= self.days:
-            self.running = False
+        closed = phases.close_and_visit(self)  # 5. give-ups, return visits, the cohort counted
+        phases.evaluate(self, closed)  # 6. expectation-disconfirmation
+        phases.influence(self)  # 7. open grievances, recovery, neighbours; trust
+        phases.account(self)  # 8. the period's counts, money, data collection
+        if self.day >= self.report_end - 1 and (
+                self.cohort_open == 0 or self.day >= self.report_end - 1 + self.horizon):
+            self.running = False  # the period is over and its grievances have all closed
 
     def run(self) -> "GovernanceModel":
-        """Run every day of the scenario."""
+        """Run the warm-up, the reported period and the run-on days."""
         while self.running:
             self.step()
         return self
@@ -141,10 +174,11 @@ class GovernanceModel(mesa.Model):
     # ---- building the city ------------------------------------------------------------------
     def build_city(self) -> None:
         c = self.p["city"]
-        csv = c["source"] != "synthetic" and os.path.exists(c["source"])
-        stamp = os.path.getmtime(c["source"]) if csv else 0.0  # a changed CSV is read anew
-        communities, compounds = city_tables(c["source"], stamp, c["city_seed"], c["population"],
-                                             c["residents_per_compound"], c["owners_committee_share"])
+        # A CSV city comes with the scenario (its text travels to a cluster's workers with each
+        # run); a scenario made from parameters alone has only the path, and the file is read.
+        communities, compounds = city_tables(c["source"], self.policy.city_csv, c["city_seed"],
+                                             c["population"], c["residents_per_compound"],
+                                             c["owners_committee_share"])
         self.communities, self.compounds = communities, compounds
         self.n_communities = len(communities)
         self.classes = classify(communities, self.p["classification"])
@@ -293,15 +327,30 @@ def classify(communities: pd.DataFrame, rules: dict) -> np.ndarray:
     return city.classify(communities, {k: v for k, v in rules.items() if k != "scheme"})
 
 
-@lru_cache(maxsize=8)
-def _city_tables(source, stamp, city_seed, population, per_compound, oc_share):
-    rng = np.random.default_rng(city_seed)
-    communities = (city.synthetic_xining(rng, total_population=population) if source == "synthetic"
-                   else city.load_communities_csv(source))
-    return communities, city.build_compounds(communities, rng, per_compound, oc_share)
+_CITIES: dict[tuple, tuple] = {}  # the last few cities built, by what they are built from
+MAX_CITIES = 8
 
 
-def city_tables(*key):
-    """Communities and compounds; cached, since every run of a batch shares its city."""
-    communities, compounds = _city_tables(*key)
+def _city_tables(key: tuple, source: str, text: str | None) -> tuple:
+    """Communities and compounds of the city `key` names, built once (the last few are kept)."""
+    if key not in _CITIES:
+        _, city_seed, population, per_compound, oc_share = key
+        rng = np.random.default_rng(city_seed)
+        communities = (city.synthetic_xining(rng, total_population=population) if text is None
+                       else city.communities_from_text(text, source))
+        if len(_CITIES) >= MAX_CITIES:
+            _CITIES.pop(next(iter(_CITIES)))  # the oldest
+        _CITIES[key] = communities, city.build_compounds(communities, rng, per_compound, oc_share)
+    return _CITIES[key]
+
+
+def city_tables(source, text, city_seed, population, per_compound, oc_share):
+    """Communities and compounds (copies); cached, since every run of a batch shares its city.
+    A CSV city is `text` (else the file `source` is read) and is cached by its contents, so an
+    edited file is a new city whatever its time stamp."""
+    if source != "synthetic" and text is None:
+        text = city.read_csv_text(source)
+    what = "synthetic" if source == "synthetic" else city.text_sha256(text)
+    key = (what, city_seed, population, per_compound, oc_share)
+    communities, compounds = _city_tables(key, source, None if source == "synthetic" else text)
     return communities.copy(), compounds.copy()

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.grievances import State, UNREPORTED
-from sim.metrics import FLOWS, RATES, STOCKS, rate
-from sim.parameters import CATEGORIES, COMPOUND_KINDS
+from sim.metrics import COHORT, FLOWS, RATES, STOCKS, rate
+from sim.parameters import CATEGORIES
 
 CITY = "city"
 
 
 def collector(model) -> mesa.DataCollector:
-    """Mesa's DataCollector: city-wide series as model reporters, by-class rows as a table."""
+    """Mesa's DataCollector over the reported period: city-wide series as model reporters,
+    by-class rows as a table."""
     return mesa.DataCollector(
         model_reporters={
             "open_grievances": lambda m: len(m.grievances.open_ids),
@@ -34,26 +34,32 @@ DAILY_COLUMNS = ["day", "class", *FLOWS, *STOCKS, *RATES]
 
 
 def cumulative_rate(model, name: str) -> float:
-    """A rate over the run so far, city-wide (the running totals include today)."""
+    """A rate over the reported period's days so far, city-wide, from the day's flows."""
     return float(rate(model.city_totals, name))
 
 
 def record_day(model) -> None:
-    """Add today's rows (one per class and one for the city) to the collector's daily table."""
-    stocks = community_stocks(model)
+    """Add today's rows (one per class and one for the city) to the collector's daily table;
+    `day` counts from the first day of the reported period."""
+    n = model.n_communities
+    open_today = model.open_today
+    sums = [np.bincount(model.building_community, model.building_sums[name], minlength=n)
+            for name in ("satisfaction", "trust")]
     # Every per-community series of the day summed by class in one product.
-    rows = np.vstack([model.counts.values, stocks["n_open"], stocks["n_open_reported"],
-                      model.ledger.balance / model.scale, stocks["satisfaction"], stocks["trust"],
+    rows = np.vstack([model.counts.values, open_today, model.open_reported,
+                      model.ledger.balance / model.scale, *sums,
                       model.community_residents]) @ model.class_matrix
     values = dict(zip(FLOWS, rows))
     residents = np.maximum(rows[-1], 1)
     values |= {"n_open": rows[-6], "n_open_reported": rows[-5], "budget_left": rows[-4],
+               "open_per_1000": rows[-6] / residents * 1000,
                "mean_satisfaction": rows[-3] / residents, "mean_trust": rows[-2] / residents}
     values |= {name: rate(values, name) for name in RATES}
     table = np.array([values[c] for c in DAILY_COLUMNS[2:]], dtype=float).T.tolist()
+    day = model.day - model.warmup_days
     for label, row in zip(model.class_labels + [CITY], table):
         model.datacollector.add_table_row(
-            "daily", {"day": model.day, "class": label, **dict(zip(DAILY_COLUMNS[2:], row))})
+            "daily", {"day": day, "class": label, **dict(zip(DAILY_COLUMNS[2:], row))})
 
 
 def by_class(model, per_community: np.ndarray) -> np.ndarray:
@@ -69,27 +75,15 @@ def class_matrix(class_index: np.ndarray, n_classes: int) -> np.ndarray:
     return onehot
 
 
-def community_stocks(model) -> dict[str, np.ndarray]:
-    g, n = model.grievances, model.n_communities
-    open_ids = g.open_ids[g.state[g.open_ids] == State.OPEN]  # (the list is pruned daily)
-    reported = open_ids[g.level[open_ids] != UNREPORTED]
-    building_comm = model.building_community
-    out = {"n_open": np.bincount(g.community[open_ids], minlength=n),
-           "n_open_reported": np.bincount(g.community[reported], minlength=n),
-           "residents": model.community_residents}
-    for name in ("satisfaction", "trust"):
-        out[name] = np.bincount(building_comm, model.building_sums[name], minlength=n)
-    return out
-
-
 # ---- after the run --------------------------------------------------------------------------
 def daily(model) -> pd.DataFrame:
     return model.datacollector.get_table_dataframe("daily")
 
 
 def communities(model) -> pd.DataFrame:
-    """One row per community: attributes, class, fund and the run's totals and rates (computed
-    once a day at most: the summary is built from it too)."""
+    """One row per community: attributes, class, fund, the reported period's flows (`cum_`), the
+    cohort's counts (`cohort_`), the KPIs and the whole-iceberg outcomes (computed once a day at
+    most: the summary is built from it too)."""
     cached = getattr(model, "_communities_frame", None)
     if cached is not None and cached[0] == model.steps:
         return cached[1].copy()
@@ -100,79 +94,90 @@ def communities(model) -> pd.DataFrame:
 
 def community_frame(model) -> pd.DataFrame:
     c = model.communities
-    stocks = community_stocks(model)
+    residents = model.community_residents
     frame = pd.DataFrame({"community": np.arange(model.n_communities), "name": c["name"],
                           "class": model.classes, "location": c["location"],
-                          "population": c["population"], "residents": stocks["residents"],
+                          "population": c["population"], "residents": residents,
                           "fund": model.funds})
-    totals = {("cum_" + k.removeprefix("new_")): model.totals[k] for k in FLOWS}
-    frame = frame.assign(**totals)
-    for name in RATES:
-        frame[name] = rate({k: model.totals[k] for k in FLOWS}, name)
-    frame["mean_satisfaction"] = stocks["satisfaction"] / np.maximum(stocks["residents"], 1)
-    frame["mean_trust"] = stocks["trust"] / np.maximum(stocks["residents"], 1)
+    frame = frame.assign(**{("cum_" + k.removeprefix("new_")): model.totals[k] for k in FLOWS})
+    frame = frame.assign(**{f"cohort_{k}": model.cohort[k] for k in COHORT})
+    frame = frame.assign(**iceberg(model.cohort.values, model.unmet_days, model.open_days,
+                                   np.vstack(list(model.mood_days.values())), residents,
+                                   model.reported_days))
     frame["funds_allocated"] = model.ledger.allocated
     frame["unspent"] = model.ledger.unspent_now()
     return frame
 
 
+def iceberg(cohort: np.ndarray, unmet_days, open_days, mood_days, residents, days: int) -> dict:
+    """The KPIs and the whole-iceberg outcomes from summed counts (any trailing axis): cohort
+    counts (COHORT order), the cohort's grievance-days of unmet need, grievance-days open in the
+    period, satisfaction and trust summed over residents and days, residents, and the days of the
+    reported period counted so far."""
+    counts = {f"cohort_{k}": cohort[i] for i, k in enumerate(COHORT)}
+    out = {name: rate(counts, name, prefix="cohort_") for name in RATES}
+    resident_days = np.asarray(residents, float) * days
+    per = lambda x: np.divide(x, resident_days, out=np.full(np.shape(x), np.nan),  # noqa: E731
+                              where=resident_days > 0)
+    out["unmet_days_per_1000"] = per(unmet_days) * 1000 * 365  # a year's grievance-days
+    out["open_per_1000"] = per(open_days) * 1000  # the mean open stock
+    out["mean_satisfaction"], out["mean_trust"] = per(mood_days[0]), per(mood_days[1])
+    return out
+
+
 def summary(model) -> pd.DataFrame:
     """One row per class and one for the city (DESIGN §7)."""
     per = communities(model)
-    g = model.grievances.frame()
-    resolved = g[g.state == State.RESOLVED]
     rows = []
-    for label in [*model.class_labels, CITY]:
+    for k, label in enumerate([*model.class_labels, CITY]):
         mask = np.ones(len(per), bool) if label == CITY else (per["class"] == label).to_numpy()
         part = per[mask]
         row = {"class": label, "communities": int(mask.sum()),
-               "population": int(part["population"].sum()), "residents": int(part["residents"].sum())}
-        cums = {k: float(part[k].sum()) for k in part if k.startswith("cum_")}
-        row |= cums
-        row |= {name: float(rate({"new_" + k[4:]: v for k, v in cums.items()}, name)) for name in RATES}
-        weights = part["residents"].to_numpy()
-        for name in ("mean_satisfaction", "mean_trust"):
-            row[name] = float(np.average(part[name], weights=weights)) if weights.sum() else np.nan
-        days = days_to_resolution(resolved, mask)
-        row["days_to_resolution_median"] = float(np.median(days)) if len(days) else np.nan
-        row["days_to_resolution_p90"] = float(np.percentile(days, 90)) if len(days) else np.nan
+               "population": int(part["population"].sum()), "residents": int(part["residents"].sum()),
+               "days": int(model.days), "reported_days": int(model.reported_days)}
+        sums = {k: float(part[k].sum()) for k in part
+                if k.startswith(("cum_", "cohort_"))}
+        row |= sums
+        cohort = np.array([sums[f"cohort_{c}"] for c in COHORT])
+        mood = np.array([model.mood_days[name][mask].sum() for name in ("satisfaction", "trust")])
+        row |= {k: float(v) for k, v in iceberg(
+            cohort, model.unmet_days[mask].sum(), model.open_days[mask].sum(), mood,
+            row["residents"], model.reported_days).items()}
+        row |= resolution_days(model.resolution_days, k if label != CITY else None)
         for level in ("grassroots", "co_building", "departments"):
-            row[f"escalation_share_{level}"] = share(cums[f"cum_escalated_{level}"], cums["cum_reported"])
-        row |= money(part, cums, model.scale)
+            row[f"escalation_share_{level}"] = share(sums[f"cohort_escalated_{level}"],
+                                                     sums["cohort_reported"])
+        row |= money(part, sums, model.scale)
         rates = part["resolution_rate"].dropna()
         row["resolution_rate_sd"] = float(rates.std(ddof=0)) if len(rates) else np.nan
         row["resolution_rate_min"] = float(rates.min()) if len(rates) else np.nan
-        row |= by_category_and_compound(model, g, mask)
+        arisen = model.arisen_by_category[mask].sum(axis=0)
+        row |= {f"cohort_arisen_{c}": float(n) for c, n in zip(CATEGORIES, arisen)}
+        row["resolution_rate_old"] = share(sums["cohort_resolved_old"],
+                                           sums["cohort_resolved_old"] + sums["cohort_dropped_old"])
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def by_category_and_compound(model, g: pd.DataFrame, community_mask: np.ndarray) -> dict:
-    """Grievances arisen by category, and the resolution rate in old compounds (老旧小区), where
-    self-governance bodies are set up (SEED-FACTS §7, facts 3 and 4)."""
-    part = g[community_mask[g["community"].to_numpy()]]
-    counts = np.bincount(part["category"], minlength=len(CATEGORIES))
-    row = {f"cum_arisen_{c}": float(n) for c, n in zip(CATEGORIES, counts)}
-    old = model.compound_kind[part["compound"].to_numpy()] == COMPOUND_KINDS.index("old")
-    closed = part[old & (part["day_reported"] >= 0).to_numpy()]
-    resolved = int((closed["state"] == State.RESOLVED).sum())
-    dropped = int((closed["state"] == State.DROPPED).sum())
-    row["resolution_rate_old"] = share(resolved, resolved + dropped)
-    return row
+def resolution_days(histogram: np.ndarray, k: int | None) -> dict:
+    """Median and 90th percentile of the days from report to resolution (the cohort's resolved
+    cases) of class k, or of the city."""
+    counts = histogram.sum(axis=0) if k is None else histogram[k]
+    total = counts.sum()
+    if not total:
+        return {"days_to_resolution_median": np.nan, "days_to_resolution_p90": np.nan}
+    cum = np.cumsum(counts)
+    q = lambda p: float(np.searchsorted(cum, p * total))  # noqa: E731 — the lower quantile
+    return {"days_to_resolution_median": q(0.5), "days_to_resolution_p90": q(0.9)}
 
 
-def days_to_resolution(resolved: pd.DataFrame, community_mask: np.ndarray) -> np.ndarray:
-    r = resolved[community_mask[resolved["community"].to_numpy()]]
-    return (r["day_closed"] - r["day_reported"]).to_numpy()
-
-
-def money(part: pd.DataFrame, cums: dict, scale: float) -> dict:
+def money(part: pd.DataFrame, sums: dict, scale: float) -> dict:
     """Funds, spending, unspent and shortfall (full-scale yuan), and the 'not enough' versus
     'can't spend it all' picture: communities short of money, and those leaving > 20 % unspent."""
     allocated = float(part["funds_allocated"].sum())
-    resolved_full = cums["cum_resolved"] / scale
+    resolved_full = sums["cum_resolved"] / scale
     return {"funds_allocated": round(allocated), "unspent": round(float(part["unspent"].sum())),
-            "cost_per_resolved": share(cums["cum_spent"], resolved_full),
+            "cost_per_resolved": share(sums["cum_spent"], resolved_full),
             "communities_short": int((part["cum_shortfall"] > 0).sum()),
             "communities_underspent": int((part["unspent"] > 0.2 * part["funds_allocated"]).sum())}
 
@@ -183,7 +188,8 @@ def share(num: float, den: float) -> float:
 
 def manifest(model) -> dict:
     return {"scenario": model.policy.name, "files": model.policy.files, "seed": model.seed,
-            "scale": model.scale, "days": model.days, "shequ_version": sim.__version__,
+            "scale": model.scale, "days": model.days, "warmup_years": model.warmup_years,
+            "days_simulated": model.steps, "shequ_version": sim.__version__,
             "mesa_version": mesa.__version__, "python": platform.python_version(),
             "classes": model.class_labels, "params": model.p}
 

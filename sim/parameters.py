@@ -58,7 +58,13 @@ RATE = dict(lo=0.0, hi=1.0)
 
 SCHEMA: dict[str, dict[str, Param]] = {
     "run": {
-        "days": P(365, "days", "assumption: one budget year", "days simulated", lo=1, hi=3650),
+        "days": P(365, "days", "assumption: one budget year", "days of the reported period "
+                  "(after the warm-up; grievances arising in it are followed to their end)",
+                  lo=1, hi=3650),
+        "warmup_years": P(1, "budget years", "MSER-5 truncation over 10 replications, rounded "
+                          "up to whole years (docs/warmup.md)", "budget years simulated under "
+                          "the scenario's policy before the reported period; not counted",
+                          lo=0, hi=10),
         "seed": P(1, "-", "assumption", "seed of the run's random streams", lo=0, hi=2**63 - 1),
         "scale": P(0.01, "residents per person", "assumption: 1:100 keeps a first run quick",
                    "share of the population simulated; capacities and funds scale with it",
@@ -121,6 +127,10 @@ SCHEMA: dict[str, dict[str, Param]] = {
         "total": P(0, "yuan/year", "seed 002: 35,600,000 held constant", "fixed city total the "
                    "scheme must meet (0 = none)", lo=0, hi=1e12),
         "allow_overdraft": P(False, "-", "assumption", "may a community spend beyond its fund"),
+        "spending": P("even", "-", "assumption: committees spread the fund over the year",
+                      "spending rule: 'even' — by day d of the budget year at most d/365 of the "
+                      "fund is spent, what is not spent carrying over; 'first_come' — cases are "
+                      "paid as they come until the fund is empty", choices=("even", "first_come")),
     },
     "measures": {
         cls: P([], "-", "seed 000/002: 12 type measures", f"measures enabled in class {cls}",
@@ -157,9 +167,6 @@ SCHEMA: dict[str, dict[str, Param]] = {
                                  "city departments' capacity (full scale)", lo=0, hi=1e7),
         "hotline_capacity": P(1000.0, "contacts/day", "seed 000: 843 calls + 56 messages a day",
                               "12345 hotline contacts answered a day (full scale)", lo=0, hi=1e7),
-        "workload_smoothing": P(0.1, "share/day", "assumption: about ten days' memory",
-                                "how fast a handler's smoothed workload follows its queue "
-                                "(capacity acts on it; see ODD)", lo=0.001, hi=1.0),
         "response_deadline_days": P(1, "days", "assumption: 12345 norm of one working day",
                                     "first contact due within", lo=0, hi=60),
         "level_deadline_days": P(per(LEVELS, (3, 7, 10, 15)), "days", "assumption",
@@ -268,18 +275,29 @@ SCHEMA: dict[str, dict[str, Param]] = {
                                     "is dropped after", lo=1, hi=3650),
         "delay_scale_days": P(30.0, "days", "assumption", "performance halves-ish (e-fold) over "
                               "this many days to resolution", lo=0.1, hi=3650),
-        "satisfaction_base": P(0.3, "probability", "Oliver 1980; assumption", "case satisfaction "
-                               "at zero performance", **RATE),
-        "satisfaction_performance": P(0.65, "probability per unit", "Van Ryzin 2004; assumption",
-                                      "case satisfaction per unit performance", **RATE),
-        "satisfaction_disconfirmation": P(0.3, "probability per unit", "Oliver 1980; Van Ryzin "
-                                          "2004", "case satisfaction per unit performance above "
-                                          "expectation", lo=0, hi=5),
-        "satisfaction_learning": P(0.3, "share", "assumption", "a case moves a resident's "
-                                   "satisfaction this share of the way", **RATE),
+        "satisfaction_reference": P(0.8, "0-1", "assumption", "the satisfaction a resident "
+                                    "returns to while no grievance of theirs is open", **RATE),
+        "satisfaction_recovery": P(0.02, "share/day", "assumption: what a grievance took "
+                                   "half-recovers in about a month", "satisfaction moves this "
+                                   "share of the way back to the reference level each day",
+                                   **RATE),
+        "grievance_burden": P(0.01, "satisfaction/day", "assumption: a grievance open a month "
+                              "costs about a fifth of a resident's satisfaction",
+                              "satisfaction lost each day a resident's grievance stays open, "
+                              "silent or reported", **RATE),
+        "case_satisfaction_base": P(-1.0, "log-odds", "Oliver 1980; assumption",
+                                    "a closed case's evaluation at zero performance (a case "
+                                    "given up unresolved)", lo=-20, hi=20),
+        "case_satisfaction_performance": P(7.0, "log-odds per unit", "Van Ryzin 2004; "
+                                           "assumption", "evaluation per unit performance",
+                                           lo=0, hi=50),
+        "case_satisfaction_disconfirmation": P(1.0, "log-odds per unit", "Oliver 1980; Van "
+                                               "Ryzin 2004; assumption", "evaluation per unit "
+                                               "performance above expectation", lo=0, hi=50),
         "expectation_learning": P(0.2, "share", "Van Ryzin 2004; assumption", "expectations "
                                   "adapt to performance", **RATE),
-        "trust_learning": P(0.1, "share", "assumption", "trust follows satisfaction", **RATE),
+        "trust_learning": P(0.02, "share/day", "assumption", "trust moves this share of the "
+                            "way toward the resident's satisfaction each day", **RATE),
         "influence_rate": P(0.02, "share/day", "assumption", "satisfaction and trust move toward "
                             "neighbouring buildings' mean each day", **RATE),
         "initial_satisfaction": P(0.7, "0-1", "assumption", "mean initial satisfaction", **RATE),

@@ -10,6 +10,7 @@ import networkx as nx
 
 from sim import outputs
 from sim.grievances import NEVER, UNREPORTED, AT_HOTLINE, Channel, State
+from sim.metrics import ESCALATED, IN_TIME, OLD, REPORTED, RESOLVED, SATISFIED, VISITED
 from sim.parameters import CATEGORIES, CHANNELS, COMPOUND_KINDS
 
 CAT = {name: i for i, name in enumerate(CATEGORIES)}
@@ -37,8 +38,13 @@ def arise(model) -> np.ndarray:
                                compound=r.compound[resident], building=building,
                                category=category, day_arisen=np.full(len(resident), model.day),
                                intractable=u[3] < share[category], u_voice=u[4], u_channel=u[5],
-                               u_visit=u[6], u_satisfied=u[7])
+                               u_visit=u[6], u_satisfied=u[7], cohort=model.reporting)
     model.counts.add("new_arisen", r.community[resident])
+    if model.reporting:
+        model.cohort.arisen += np.bincount(r.community[resident], minlength=model.n_communities)
+        model.arisen_by_category += np.bincount(
+            r.community[resident].astype(np.int64) * len(CATEGORIES) + category,
+            minlength=model.arisen_by_category.size).reshape(model.arisen_by_category.shape)
     return ids
 
 
@@ -133,39 +139,67 @@ def discovery_rates(model) -> np.ndarray:
 
 
 # ---- 5. close and return visit ----------------------------------------------------------------
-def close_and_visit(model) -> tuple[np.ndarray, np.ndarray]:
+def close_and_visit(model) -> np.ndarray:
     """Give-ups and missed responses; then a sampled return visit (回访) of each reported case
-    closed today asks whether the resident is satisfied. Returns (closed ids, case satisfaction)."""
+    closed today asks whether the resident is satisfied, and the cohort's closed cases are
+    counted. Returns the rows closed today."""
     b, m, g, day = model.p["behaviour"], model.p["mechanisms"], model.grievances, model.day
     ids = g.open_ids
-    opened = ids[g.state[ids] == State.OPEN]
-    unreported = g.level[opened] == UNREPORTED
-    gave_up = np.where(unreported, day - g.day_arisen[opened] >= b["silent_patience_days"],
-                       day - g.day_reported[opened] >= b["reported_patience_days"])
-    dropped = opened[gave_up]
+    unreported = g.level[ids] == UNREPORTED
+    gave_up = np.where(unreported, day - g.day_arisen[ids] >= b["silent_patience_days"],
+                       day - g.day_reported[ids] >= b["reported_patience_days"])
+    dropped = ids[gave_up]
     close(model, dropped, State.DROPPED)
+    model.given_up.add(g.resident[dropped], g.day_arisen[dropped].astype(np.int32) + model.horizon)
     model.counts.add("new_dropped_silent", g.community[dropped[unreported[gave_up]]])
     model.counts.add("new_dropped_reported", g.community[dropped[~unreported[gave_up]]])
-    waiting = opened[~unreported & (g.day_responded[opened] == NEVER) & ~g.response_missed[opened]]
+    ids = ids[~gave_up]
+    waiting = ids[(g.level[ids] != UNREPORTED) & (g.day_responded[ids] == NEVER)
+                  & ~g.response_missed[ids]]
     late = waiting[day - g.day_reported[waiting] >= m["response_deadline_days"]]
     g.response_missed[late] = True
     model.counts.add("new_response_missed", g.community[late])
 
-    closed = ids[g.day_closed[ids] == day]
-    satisfaction = case_satisfaction(model, closed)
-    visited = (g.u_visit[closed] < m["return_visit_share"]) & (g.level[closed] != UNREPORTED)
-    happy = g.u_satisfied[closed] < satisfaction
+    closed = np.flatnonzero(g.day_closed[: g.n] == day)
+    reported = g.level[closed] != UNREPORTED
+    visited = (g.u_visit[closed] < m["return_visit_share"]) & reported
+    happy = g.u_satisfied[closed] < case_satisfaction(model, closed)
     g.satisfied[closed[visited]] = happy[visited]
     model.counts.add("new_return_visits", g.community[closed[visited]])
     model.counts.add("new_satisfied", g.community[closed[visited & happy]])
-    g.prune()
-    return closed, satisfaction
+    count_cohort(model, closed[g.cohort[closed]])
+    model.closed_today = len(closed)
+    return closed
 
 
 def close(model, ids: np.ndarray, state: State) -> None:
     g = model.grievances
     g.state[ids] = state
     g.day_closed[ids] = model.day
+
+
+def count_cohort(model, ids: np.ndarray) -> None:
+    """Count the closed cases of the cohort (grievances that arose in the reported period): each
+    once, when it closes, by community and outcome, so that none is lost for being open when the
+    period ends."""
+    g = model.grievances
+    reported = g.level[ids] != UNREPORTED
+    resolved = g.state[ids] == State.RESOLVED
+    in_time = (g.day_responded[ids] != NEVER) & ~g.response_missed[ids]
+    old = model.compound_kind[g.compound[ids]] == COMPOUND_KINDS.index("old")
+    entry = model.ladder.entry[g.category[ids]]
+    escalated = np.where(g.max_level[ids] > entry, g.max_level[ids], 0).astype(np.int64)
+    kinds = (reported * REPORTED | resolved * RESOLVED | in_time * IN_TIME
+             | (g.satisfied[ids] >= 0) * VISITED | (g.satisfied[ids] == 1) * SATISFIED
+             | old * OLD | escalated << ESCALATED)
+    model.cohort.close(g.community[ids], kinds)
+    # Grievance-days of unmet need: to resolution, or the whole horizon if never resolved.
+    days = np.where(resolved, np.minimum(g.day_closed[ids] - g.day_arisen[ids], model.horizon),
+                    model.horizon)
+    model.unmet_days += np.bincount(g.community[ids], days, minlength=model.n_communities)
+    done = ids[resolved]
+    days = np.minimum(g.day_closed[done] - g.day_reported[done], model.resolution_days.shape[1] - 1)
+    np.add.at(model.resolution_days, (model.class_index[g.community[done]], days), 1)
 
 
 def performance(model, ids: np.ndarray) -> np.ndarray:
@@ -178,47 +212,91 @@ def performance(model, ids: np.ndarray) -> np.ndarray:
 
 
 def case_satisfaction(model, ids: np.ndarray) -> np.ndarray:
-    """Expectation-disconfirmation (Oliver 1980; Van Ryzin 2004): satisfaction rises with
-    performance and with performance above the resident's expectation."""
+    """Expectation-disconfirmation (Oliver 1980; Van Ryzin 2004): the resident's evaluation of a
+    closed case rises with performance and with performance above their expectation — as a
+    probability (logistic, so that no share of cases is clipped to one value). It is the chance of
+    saying "satisfied" at the return visit, and the share of what the grievance took from their
+    satisfaction that its closing gives back."""
     b = model.p["behaviour"]
     perf = performance(model, ids)
     expected = model.residents.expectation[model.grievances.resident[ids]]
-    s = (b["satisfaction_base"] + b["satisfaction_performance"] * perf
-         + b["satisfaction_disconfirmation"] * (perf - expected))
-    return np.clip(s, 0.0, 1.0)
+    logit = (b["case_satisfaction_base"] + b["case_satisfaction_performance"] * perf
+             + b["case_satisfaction_disconfirmation"] * (perf - expected))
+    return 1 / (1 + np.exp(-logit))
 
 
 # ---- 6. evaluate ----------------------------------------------------------------------------
-def evaluate(model, closed: tuple[np.ndarray, np.ndarray]) -> None:
-    """Residents whose grievance closed today update satisfaction, expectation and trust."""
-    ids, s_case = closed
+def evaluate(model, closed: np.ndarray) -> None:
+    """Residents whose grievance closed today get back the share of its loss their evaluation
+    gives (never more than it took), and their expectation adapts to what they got."""
     b, r, g = model.p["behaviour"], model.residents, model.grievances
-    who = g.resident[ids]
-    perf = performance(model, ids)
-    r.satisfaction[who] += b["satisfaction_learning"] * (s_case - r.satisfaction[who])
+    who = g.resident[closed]
+    back = (case_satisfaction(model, closed) * g.loss[closed]).astype(np.float32)
+    np.add.at(r.satisfaction, who, back)
+    r.satisfaction[who] = np.minimum(r.satisfaction[who], 1.0)
+    perf = performance(model, closed)
     r.expectation[who] += b["expectation_learning"] * (perf - r.expectation[who])
-    r.trust[who] += b["trust_learning"] * (r.satisfaction[who] - r.trust[who])
-    r.last_outcome[who] = np.where(g.state[ids] == State.RESOLVED, 1, -1)
+    r.last_outcome[who] = np.where(g.state[closed] == State.RESOLVED, 1, -1)
 
 
 # ---- 7. influence ---------------------------------------------------------------------------
 def influence(model) -> None:
-    """Satisfaction and trust move toward the mean of one's own and neighbouring buildings."""
-    r, rate = model.residents, np.float32(model.p["behaviour"]["influence_rate"])
+    """Each day, satisfaction moves back toward its reference level and toward the neighbourhood
+    (own and neighbouring buildings), and every open grievance — silent or reported — takes a
+    little of its resident's; trust moves toward the neighbourhood and the resident's own
+    satisfaction. Each grievance keeps the loss it caused (decaying as satisfaction recovers), so
+    that its closing can give back part or all of it (evaluate)."""
+    b, r, g = model.p["behaviour"], model.residents, model.grievances
+    a, back = b["influence_rate"], b["satisfaction_recovery"]
+    settle(model, "satisfaction", a, back, b["satisfaction_reference"])
+    open_ = g.open_ids
+    burden = np.float32(b["grievance_burden"])
+    who = np.concatenate([g.resident[open_], model.given_up.residents(model.day)])
+    np.subtract.at(r.satisfaction, who, burden)
+    r.satisfaction[who] = np.maximum(r.satisfaction[who], 0)
+    g.loss[open_] = g.loss[open_] * np.float32(1 - a - back) + burden
+    settle(model, "trust", a, b["trust_learning"], r.satisfaction)
+
+
+class GivenUp:
+    """Grievances given up unresolved — never voiced or found, or reported and never resolved:
+    the problem is still there, so it weighs on its resident as an open grievance does until the
+    horizon (silent + reported patience, from the day it arose) has passed."""
+
+    def __init__(self):
+        self.resident = np.empty(0, np.int32)
+        self.until = np.empty(0, np.int32)
+
+    def add(self, residents: np.ndarray, until: np.ndarray) -> None:
+        self.resident = np.concatenate([self.resident, residents])
+        self.until = np.concatenate([self.until, until])
+
+    def residents(self, day: int) -> np.ndarray:
+        """Residents with a given-up grievance still weighing today (one entry per grievance)."""
+        live = self.until > day
+        if not live.all():
+            self.resident, self.until = self.resident[live], self.until[live]
+        return self.resident
+
+
+def settle(model, name: str, a: float, rate: float, target) -> None:
+    """A resident column moves: x <- (1 - a - rate) x + a · (mean of the neighbourhood) +
+    rate · target, in float32, with its building sums (before the move) kept for the outputs."""
+    col = model.residents.get(name)
     occupied = model.building_residents > 0
-    for name in ("satisfaction", "trust"):
-        col = r.get(name)
-        sums = np.zeros(len(model.buildings))
-        # Residents are sorted by building, so a building's residents are one slice.
-        # Summed in float32 (six times faster than float64; relative error ~1e-5 over a building).
-        sums[occupied] = np.add.reduceat(col, model.building_start[occupied])
-        model.building_sums[name] = sums
-        if rate:
-            local = (model.neighbourhood @ sums / model.neighbourhood_residents).astype(np.float32)
-            pull = np.repeat(local, model.building_residents)
-            pull -= col
-            pull *= rate
-            col += pull
+    sums = np.zeros(len(model.buildings))
+    # Residents are sorted by building, so a building's residents are one slice.
+    # Summed in float32 (six times faster than float64; relative error ~1e-5 over a building).
+    sums[occupied] = np.add.reduceat(col, model.building_start[occupied])
+    model.building_sums[name] = sums
+    local = (model.neighbourhood @ sums / model.neighbourhood_residents).astype(np.float32)
+    pull = np.repeat(local * np.float32(a), model.building_residents)
+    col *= np.float32(1 - a - rate)
+    col += pull
+    if np.isscalar(target):
+        col += np.float32(rate * target)
+    else:
+        col += np.float32(rate) * target
 
 
 def neighbourhood(model) -> tuple[sp.csr_array, np.ndarray]:
@@ -232,27 +310,59 @@ def neighbourhood(model) -> tuple[sp.csr_array, np.ndarray]:
 
 # ---- 8. account -----------------------------------------------------------------------------
 class Ledger:
-    """Each community's fund for the year, at the run's scale (yuan × scale), and its use."""
+    """Each community's fund for the year, at the run's scale (yuan × scale), and its use under the
+    spending rule: 'even' lets a committee spend by day d of the budget year at most d/365 of the
+    fund (what is not spent carries over), so that the year's last cases find money too;
+    'first_come' pays cases as they come until the fund is empty."""
 
     def __init__(self, model):
         self.model = model
         self.funds = model.funds.astype(float) * model.scale
         self.balance = self.funds.copy()
-        self.allocated = model.funds.astype(np.int64).copy()  # full-scale yuan, all years
-        self.unspent = np.zeros(model.n_communities)  # full-scale yuan left at year ends
+        self.spent_year = np.zeros(model.n_communities)  # this budget year, at the run's scale
+        self.year_start = 0  # model day the budget year began
         self.overdraft = model.p["funding"]["allow_overdraft"]
+        self.even = model.p["funding"]["spending"] == "even"
+        # Over the reported period, at full scale: yuan allocated, and left at its years' ends.
+        years = -(-model.days // 365)
+        self.allocated = model.funds.astype(np.int64) * years
+        self.unspent = np.zeros(model.n_communities)
+        self.period_unspent = None  # fixed on the reported period's last day
+
+    def available(self) -> np.ndarray:
+        """What each community may spend today (at the run's scale)."""
+        if self.overdraft:
+            return np.full(len(self.funds), np.inf)
+        if not self.even:
+            return self.balance
+        share = min(1.0, (self.model.day - self.year_start + 1) / 365)
+        return np.minimum(self.balance, self.funds * share - self.spent_year)
 
     def charge(self, community: np.ndarray, cost: np.ndarray) -> np.ndarray:
-        """Pay what the funds allow, first come first served; returns which were paid."""
+        """Pay what today's allowance permits, in the order given; returns which were paid.
+
+        A sampled case stands for 1/scale real ones, so at a small scale a community's allowance
+        is a few cases' worth and whole cases would waste up to one case of it each time. So the
+        case that straddles the allowance is paid with the probability of the share that is left
+        (spending is then what the full city would spend, in expectation); the fund may dip below
+        zero by less than that case's cost, and the next days' allowance or the next year's fund
+        makes up for it."""
         order = np.argsort(community, kind="stable")
         c, x = community[order], cost[order]
         cum = np.cumsum(x)
         starts = np.searchsorted(c, c, side="left")
         within = cum - np.concatenate([[0.0], cum])[starts]
-        ok = (x == 0) | self.overdraft | (within <= self.balance[c])
+        available = self.available()[c]
+        left = available - (within - x)  # what is left when the case comes
+        straddles = (left > 0) & (within > available)
+        chance = np.divide(left, x, out=np.zeros_like(left), where=straddles)
+        ok = (x == 0) | (within <= available) | (
+            straddles & (self.model.stream("fund").random(len(x)) < chance))
         paid = np.empty(len(order), dtype=bool)
         paid[order] = ok
-        self.balance -= np.bincount(community[paid], cost[paid], minlength=self.model.n_communities)
+        spent = np.bincount(community[paid], cost[paid], minlength=self.model.n_communities)
+        self.balance -= spent
+        self.spent_year += spent
         counts, scale = self.model.counts, self.model.scale
         counts.add("new_spent", community[paid], cost[paid] / scale)
         counts.add("new_shortfall", community[~paid], cost[~paid] / scale)
@@ -261,20 +371,43 @@ class Ledger:
 
     def open_year(self) -> None:
         """A new budget year (scheduled event): what was left is recorded, funds arrive anew."""
-        self.unspent += np.maximum(self.balance, 0) / self.model.scale
-        self.balance = self.funds.copy()
-        self.allocated += self.model.funds
+        model = self.model
+        if model.warmup_days < model.day < model.report_end:  # a year of the period ended
+            self.unspent += np.maximum(self.balance, 0) / model.scale
+        self.balance = self.funds + np.minimum(self.balance, 0)  # an overdraft is made up for
+        self.spent_year[:] = -np.minimum(self.balance - self.funds, 0)
+        self.year_start = model.day
 
     def unspent_now(self) -> np.ndarray:
-        """Full-scale yuan unspent so far, this year's balance included."""
+        """Full-scale yuan unspent in the reported period, this year's balance included."""
+        if self.period_unspent is not None:
+            return self.period_unspent
         return self.unspent + np.maximum(self.balance, 0) / self.model.scale
 
 
 def account(model) -> None:
-    """Close the day's books: running totals, rows by class, the data collector."""
-    model.totals.values += model.counts.values
-    if model.record_daily:
-        outputs.record_day(model)
-    model.city_totals = dict(zip(outputs.FLOWS, model.totals.values.sum(axis=1)))
-    model.datacollector.collect(model)
+    """Close the day's books: in the reported period the day's flows, the grievance-days of unmet
+    need and residents' satisfaction and trust are added to the period's totals (and to the
+    daily rows); the cohort's counts were made as its cases closed. Closed cases then leave the
+    grievance table."""
+    g = model.grievances
+    if model.reporting:
+        model.totals.values += model.counts.values
+        open_ = g.open_ids
+        model.open_today = np.bincount(g.community[open_], minlength=model.n_communities)
+        model.open_reported = np.bincount(g.community[open_[g.level[open_] != UNREPORTED]],
+                                          minlength=model.n_communities)
+        model.open_days += model.open_today
+        for name in ("satisfaction", "trust"):
+            model.mood_days[name] += np.bincount(model.building_community,
+                                                 model.building_sums[name],
+                                                 minlength=model.n_communities)
+        model.reported_days += 1
+        if model.record_daily:
+            outputs.record_day(model)
+        model.city_totals = dict(zip(outputs.FLOWS, model.totals.values.sum(axis=1)))
+        model.datacollector.collect(model)
+        if model.day == model.report_end - 1:
+            model.ledger.period_unspent = model.ledger.unspent_now()
     model.counts.reset()
+    g.compact(closed_today=model.closed_today)

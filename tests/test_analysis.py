@@ -98,7 +98,8 @@ def synthetic_summary(effect: float, n: int = 12) -> pd.DataFrame:
                 rows.append({"variant": v, "class": cls, "point": 0, "replication": r,
                              "communities": 10, "residents": 1000, "funds_allocated": 1000.0,
                              "cum_shortfall": x, "unspent": x, "resolution_rate": x,
-                             "cum_found": x, "cum_silent": 1.0, "cum_arisen_property": x,
+                             "cum_found": x, "cum_silent": 1.0, "cohort_arisen_property": x,
+                             "resolved_share": x,
                              "resolution_rate_old": x, "cum_voiced_app": x,
                              "cum_voiced_hotline": 0.0, "cum_voiced_grid": 0.0, "cum_arisen": 1.0,
                              "mean_trust": x})

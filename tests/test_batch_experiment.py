@@ -1,15 +1,23 @@
 """Tests of experiment files (sim/batch/experiment.py): validation with one clear line and nothing
 written, the sweep designs, the seeds (common random numbers) and the run ids. Nothing here runs
-the model, except the tiny city build that checks a config's funding."""
+the model, except the tiny city build that checks a config's funding — and, at the end, small
+batches of a CSV city: fingerprinted by its contents, resumed and re-run from another working
+folder, and run on a Dask cluster whose workers cannot see the file."""
+
+import hashlib
+import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from sim.batch import cli
+from sim.batch import cli, rerun, run_batch
 from sim.batch.experiment import (
-    EXPERIMENT_DIR, Sweep, load, replication_seed, run_id, safe_name, shipped_experiments,
+    EXPERIMENT_DIR, MAX_RUNS, Sweep, load, replication_seed, run_id, safe_name,
+    shipped_experiments,
 )
+from sim.batch.store import MANIFEST, Store, read_parts
 from sim.errors import InputError
 from sim.model import seed_of
 from sim.scenario import SCENARIO_DIR
@@ -41,6 +49,11 @@ BAD = DATA / "bad"
     ("sweep-values-for-lhs.toml", "sweep.values"),
     ("sweep-bad-design.toml", "sweep.design"),
     ("not-toml.toml", "line 2"),
+    ("sweep-run-seed.toml", "sweep.values.run.seed"),
+    ("sweep-two-spellings.toml", "sweep.values.mechanisms.households_per_grid"),
+    ("set-two-spellings.toml", "set.mechanisms.households_per_grid"),
+    ("too-many-runs.toml", "replications"),
+    ("replications-huge.toml", "replications"),
 ])
 def test_bad_file_one_clear_line_nothing_written(tmp_path, capsys, name, key):
     out = tmp_path / "results"
@@ -188,3 +201,131 @@ def test_without_a_seed_fresh_entropy_is_drawn(tmp_path):
     assert load(exp_file).resolve(entropy=a.entropy).fingerprint() == a.fingerprint()
     with pytest.raises(InputError):
         load(tmp_path / "missing.toml")
+
+
+# ---- sizes, spellings and seeds ---------------------------------------------------------------
+def write(folder, text, name="exp.toml"):
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("variants, replications, sweep, product", [
+    (2, 99_999, 'design = "latin_hypercube"\nsamples = 99_999\n'
+                'ranges = { "mechanisms.households_per_grid" = [300, 800] }',
+     "2 x 99,999 x 99,999"),
+    (11, 99_999, "", "11 x 1 x 99,999"),
+    (2, 10, "values = { mechanisms.households_per_grid = ["
+            + ", ".join(map(str, range(10, 60_010))) + "] }", "2 x 60,000 x 10"),
+])
+def test_too_many_runs_refused_at_once(tmp_path, variants, replications, sweep, product):
+    """Variants x points x replications is capped, and refused before any scenario is loaded,
+    point sampled or value checked (at 250 us a value, 60,000 values would take 15 s)."""
+    names = ["xining-uniform", "xining-classified"] if variants == 2 else ["xining-uniform"] * 11
+    text = (f"scenarios = {names}\nreplications = {replications}\n".replace("'", '"')
+            + (f"[sweep]\n{sweep}\n" if sweep else ""))
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=f"at most {MAX_RUNS:,} runs.*{product}"):
+        load(write(tmp_path, text))
+    assert time.perf_counter() - start < 2
+
+
+def test_two_spellings_of_one_key_refused_and_one_accepted(tmp_path):
+    base = 'scenarios = ["xining-uniform"]\nreplications = 1\n'
+    for table in ('[sweep]\nvalues = { "funding.by_class.B" = [1], funding.by_class.B = [2] }',
+                  '[sweep]\nvalues = { "funding.by_class.B" = [1], funding = { by_class = '
+                  '{ B = [2] } } }',
+                  '[set]\n"run.days" = 5\nrun.days = 6',
+                  '[set]\n"run" = 5\n"run.days" = 6'):
+        with pytest.raises(InputError, match="expected each parameter once|value or a table"):
+            load(write(tmp_path, base + table))
+    quoted = load(write(tmp_path, base + '[set]\n"mechanisms.households_per_grid" = 300\n'))
+    assert quoted.variants[0][1]["mechanisms"]["households_per_grid"] == 300
+
+
+def test_drawn_entropy_is_a_valid_seed(tmp_path):
+    """The advice printed for an experiment without a seed, `seed = N`, must load."""
+    path = write(tmp_path, 'scenarios = ["xining-uniform"]\nreplications = 1\n')
+    drawn = [load(path).resolve().entropy for _ in range(3)]
+    assert all(0 <= e <= 2**63 - 1 for e in drawn) and len(set(drawn)) == 3
+    assert max(drawn) > 2**32  # from the whole range, not a small one
+    again = load(write(tmp_path, path.read_text() + f"seed = {drawn[0]}\n", "seeded.toml"))
+    assert again.resolve().fingerprint() == load(path).resolve(drawn[0]).fingerprint()
+
+
+# ---- CSV cities in batches --------------------------------------------------------------------
+def csv_experiment(folder):
+    """A one-variant experiment over the small CSV city, every path relative to its file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "city.csv").write_bytes((DATA.parent / "small-city.csv").read_bytes())
+    write(folder, f'extends = "{SCENARIO_DIR / "xining-classified.toml"}"\nname = "small-city"\n'
+                  '[city]\nsource = "city.csv"\n[funding]\ntotal = 2_100_000\n', "city.toml")
+    return write(folder, 'scenarios = ["city.toml"]\nreplications = 2\nseed = 5\ndays = 5\n'
+                         "scale = 0.003\n")
+
+
+def edit_csv(folder):
+    path = folder / "city.csv"
+    path.write_text(path.read_text().replace("community-01,core,15294", "community-01,core,15295"))
+
+
+def test_csv_contents_are_in_the_record_and_the_fingerprint(tmp_path):
+    exp = load(csv_experiment(tmp_path)).resolve()
+    scenario = exp.configs[0].scenario
+    assert scenario.city_csv == (tmp_path / "city.csv").read_text()  # travels with each task
+    assert scenario["city"]["source"] == str((tmp_path / "city.csv").resolve())
+    record = exp.configs[0].record(exp.keys)
+    assert record["city_csv_sha256"] == hashlib.sha256((tmp_path / "city.csv").read_bytes()) \
+        .hexdigest()
+    assert load(tmp_path / "exp.toml").resolve().fingerprint() == exp.fingerprint()
+    edit_csv(tmp_path)
+    assert load(tmp_path / "exp.toml").resolve().fingerprint() != exp.fingerprint()
+    # a synthetic city's record is as before (existing result folders keep their hashes)
+    assert "city_csv_sha256" not in load(SMALL).resolve().configs[0].record(())
+
+
+def test_a_csv_batch_resumes_and_reruns_from_any_working_folder(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "project"
+    csv_experiment(home)
+    monkeypatch.chdir(home)  # relative paths, as a user types them
+    assert cli.main(["exp.toml", "--out", "results", "--workers", "0", "--no-progress"]) == 0
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    capsys.readouterr()
+    assert cli.main([str(home / "exp.toml"), "--out", str(home / "results"), "--resume",
+                     "--workers", "0", "--no-progress"]) == 0
+    assert "all 2 runs were already finished" in capsys.readouterr().out
+    run = "small-city.p00000.r00001"
+    again = rerun(home / "results", run)["summary"]
+    stored = pd.read_parquet(home / "results" / "summary" / f"{run}.parquet")
+    pd.testing.assert_frame_equal(again, stored, check_exact=True)
+    # an edited CSV is refused like a changed parameter, and nothing is run
+    edit_csv(home)
+    assert cli.main([str(home / "exp.toml"), "--out", str(home / "results"), "--workers", "0",
+                     "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "expected the same settings" in err and '"small-city"' in err
+    assert len(list((home / "results" / MANIFEST).glob("*.parquet"))) == 2
+    assert list(tmp_path.joinpath("elsewhere").iterdir()) == []
+
+
+def test_a_csv_batch_on_a_dask_cluster_needs_no_shared_files(tmp_path, monkeypatch):
+    """The workers run in another working folder and the CSV is gone before they start: they
+    build the city from the text each task carries."""
+    distributed = pytest.importorskip("distributed")
+    path = csv_experiment(tmp_path / "project")
+    local = run_batch(load(path), tmp_path / "local", workers=0, progress=False)
+    experiment = load(path).resolve()
+    (tmp_path / "project" / "city.csv").rename(tmp_path / "project" / "moved.csv")
+    (tmp_path / "workers").mkdir()
+    monkeypatch.chdir(tmp_path / "workers")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        report = run_batch(experiment, tmp_path / "cluster", cluster=cluster.scheduler_address,
+                           progress=False)
+    assert local.ok and report.ok and report.ran == 2, report.failed
+    for table in ("summary", "communities"):
+        pd.testing.assert_frame_equal(read_parts(tmp_path / "cluster" / table),
+                                      read_parts(tmp_path / "local" / table), check_exact=True)
+    assert Store(tmp_path / "cluster").record()["configs"]["small-city.p00000"][
+        "city_csv_sha256"] == experiment.configs[0].scenario.city_sha256

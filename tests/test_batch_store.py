@@ -12,7 +12,9 @@ from sim.batch import load, read, replication_seed, rerun, run_batch
 from sim.batch.store import MANIFEST, Store, write_parquet
 from sim.errors import InputError
 
-from test_batch import SMALL, SWEEP, manifest, no_stray_files, reference_batch
+from test_batch import (
+    SMALL, SWEEP, assert_same_tables, manifest, no_stray_files, reference_batch,
+)
 
 
 @pytest.fixture(scope="session")
@@ -129,6 +131,33 @@ def test_experiment_json_describes_the_folder(reference):
     assert record["configs"]["classified.p00000"]["params"]["funding"]["scheme"] == "by_class"
     assert "replications = 4" in record["text"] and "layout" in record
     assert record["versions"]["shequ"]
+
+
+def test_resume_redoes_runs_whose_tables_are_missing_or_damaged(tmp_path, reference, capsys):
+    """A finished run's table deleted, cut short or overwritten after the batch (a disk's or a
+    user's doing): `--check` no longer counts the run as finished, and running again removes
+    its manifest row and tables, does it again and leaves every other run alone."""
+    import shutil
+
+    from sim.batch import cli
+
+    out = tmp_path / "small"
+    shutil.copytree(reference[0], out)
+    (out / "summary" / "uniform.p00000.r00001.parquet").unlink()
+    cut = out / "communities" / "classified.p00000.r00002.parquet"
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
+    (out / "daily" / "uniform-again.p00000.r00003.parquet").write_bytes(b"not parquet at all")
+    damaged = {"uniform.p00000.r00001", "classified.p00000.r00002", "uniform-again.p00000.r00003"}
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")}
+    assert cli.main([str(SMALL), "--out", str(out), "--check"]) == 0
+    assert "(9 of 12 runs finished)" in capsys.readouterr().out
+    report = run_batch(load(SMALL), out, workers=0, progress=False)
+    assert report.ok and report.ran == 3 and report.skipped == 9
+    assert_same_tables(out, reference[1])
+    assert len(manifest(out)) == 12 and manifest(out)["run_id"].is_unique
+    rewritten = {p.stem for p in out.rglob("*.parquet") if before.get(p) != p.stat().st_mtime_ns}
+    assert rewritten == damaged
+    no_stray_files(out)
 
 
 def test_manifest_rows_have_one_schema_ok_or_failed(tmp_path):

@@ -14,7 +14,7 @@ def test_start_reads_the_scenario_and_overrides_round_trip():
     base = load("xining-classified").params
     x = calibrate.start(base)
     over = calibrate.overrides(x, base)
-    assert over["behaviour"]["satisfaction_base"] == base["behaviour"]["satisfaction_base"]
+    assert over["behaviour"]["case_satisfaction_base"] == base["behaviour"]["case_satisfaction_base"]
     assert over["behaviour"]["channel_weight"] == base["behaviour"]["channel_weight"]
     assert over["behaviour"]["intractable_share"] == pytest.approx(base["behaviour"]["intractable_share"])
     doubled = calibrate.overrides(x * np.array([1, 1, 2, 1, 3]), base)
@@ -38,11 +38,11 @@ def test_tiny_calibration_writes_a_new_scenario_and_a_report(tmp_path):
     assert calibrate.run(args) == 0
     assert (SCENARIO_DIR / "calibrated.toml").read_bytes() == shipped  # not told to replace it
     fitted = tomllib.loads((args.out / "calibrated.toml").read_text())
-    assert set(fitted["behaviour"]) >= {"satisfaction_base", "channel_weight"}
+    assert set(fitted["behaviour"]) >= {"case_satisfaction_base", "channel_weight"}
     child = args.out / "child.toml"
     child.write_text('extends = "calibrated.toml"\n')
     scenario = load(child)  # a valid scenario
-    assert scenario["behaviour"]["satisfaction_base"] == fitted["behaviour"]["satisfaction_base"]
+    assert scenario["behaviour"]["case_satisfaction_base"] == fitted["behaviour"]["case_satisfaction_base"]
     report = (args.out / "calibration.md").read_text()
     for t in calibrate.TARGETS.values():
         assert t.label in report

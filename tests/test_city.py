@@ -1,6 +1,7 @@
 """Tests of sim/city.py: synthetic Xining, classify, CSV input, compounds, buildings, residents."""
 
 import math
+import time
 
 import networkx as nx
 import numpy as np
@@ -197,6 +198,71 @@ def test_csv_accepts_any_column_order_and_blank_lines(tmp_path):
     text = communities[list(reversed(communities.columns))].to_csv(index=False)
     path.write_text(text + "\n\n")
     pd.testing.assert_frame_equal(city.load_communities_csv(path), communities)
+
+
+# ---------------------------------------------------------------- CSV size bounds
+
+HEADER = ",".join(city.COMMUNITY_COLUMNS)
+
+
+def csv_of(tmp_path, populations, name="big.csv"):
+    """A CSV city with one core community per population (old residents: none)."""
+    path = tmp_path / name
+    rows = (f"c{i},core,{p},0,0.5,0.1,0.2,0.5,0.5" for i, p in enumerate(populations))
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def one_line(call) -> str:
+    with pytest.raises(InputError) as err:
+        call()
+    message = str(err.value)
+    assert len(message.splitlines()) == 1 and len(message) < 400, message
+    return message
+
+
+@pytest.mark.parametrize("population", ["1e12", "1e20", "1000001", "9" * 5000])
+def test_csv_population_of_one_community_is_bounded(tmp_path, population):
+    message = one_line(lambda: city.load_communities_csv(csv_of(tmp_path, [1000, population])))
+    assert 'line 3, column "population"' in message
+    assert f"from 1 to {city.MAX_COMMUNITY_POPULATION:,}" in message
+
+
+def test_csv_population_of_the_city_is_bounded_but_ten_million_fit(tmp_path):
+    """A 10,000,000-resident city loads (a later issue runs one); over 50,000,000 does not."""
+    ten_million = city.load_communities_csv(csv_of(tmp_path, [20_000] * 500))
+    assert ten_million["population"].sum() == 10_000_000
+    too_many = csv_of(tmp_path, [1_000_000] * 51)
+    message = one_line(lambda: city.load_communities_csv(too_many))
+    assert 'line 52, column "population"' in message and "50,000,000 residents in all" in message
+
+
+def test_csv_rows_are_bounded_to_fit_16_bit_community_ids(tmp_path):
+    most = city.load_communities_csv(csv_of(tmp_path, [1000] * city.MAX_COMMUNITIES))
+    assert len(most) == city.MAX_COMMUNITIES <= np.iinfo(np.int16).max
+    message = one_line(lambda: city.load_communities_csv(
+        csv_of(tmp_path, [1000] * 40_000)))  # once: validated, then crashed building the city
+    assert "at most 10,000 communities" in message and "16-bit" in message
+    assert "40,001 lines" in message
+
+
+def test_a_million_row_csv_is_refused_within_seconds(tmp_path):
+    path = csv_of(tmp_path, [1000] * 1_000_000)
+    assert path.stat().st_size > city.MAX_CSV_BYTES
+    start = time.perf_counter()
+    message = one_line(lambda: city.load_communities_csv(path))
+    assert time.perf_counter() - start < 1
+    assert "at most 16 MB (10,000 communities)" in message and "1,000,001 lines" in message
+
+
+def test_csv_bad_cells_are_quoted_short_on_one_line(tmp_path):
+    path = tmp_path / "cells.csv"
+    path.write_text(HEADER + '\n"a\nb",suburb,1,0,0,0,0,0,0\n')
+    assert 'got "suburb"' in one_line(lambda: city.load_communities_csv(path))
+    path.write_text(HEADER + "\nx," + "y" * 10_000 + ",1,0,0,0,0,0,0\n")
+    assert '"yyyy' in one_line(lambda: city.load_communities_csv(path))
+    path.write_text(HEADER + ',"one\ntwo"\n')
+    assert 'unknown column(s) "one\\ntwo"' in one_line(lambda: city.load_communities_csv(path))
 
 
 # ---------------------------------------------------------------- compounds

@@ -4,6 +4,7 @@ on stderr, exit code 2 and no output folder; good input validates and runs."""
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,11 @@ def test_validate_bad_file(tmp_path, name, key):
     (["--days", "2.5"], "--days"),
     (["--scale", "lots"], "--scale"),
     (["--seed", "-1"], "--seed"),
+    (["--days", "9" * 400], "a whole number of 400 digits"),
+    (["--seed", "9" * 5000], "5,000 characters"),
+    (["--scale", "1e400"], "a finite number"),
+    (["--scale", "nan"], "a finite number"),
+    (["--days", "nan"], "--days"),
 ])
 def test_run_bad_flag(tmp_path, flags, fragment):
     out = tmp_path / "out"
@@ -77,6 +83,32 @@ def test_unknown_scenario_and_usage(tmp_path):
                            "no-such-world", "expected")
     assert_one_clear_error(shequ("run", "--bogus", cwd=tmp_path), "--bogus")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_flag_names_what_the_command_takes(tmp_path):
+    """Reported by the subcommand (not "see shequ --help"), with its options."""
+    result = shequ("run", "--dys=3", cwd=tmp_path)
+    assert_one_clear_error(result, "unrecognized arguments: --dys=3", "expected only",
+                           "--days, --seed", "did you mean --days?", "(see shequ run --help)")
+    assert_one_clear_error(shequ("batch", "small", "--bogus", "x" * 5000, cwd=tmp_path),
+                           "--workers", "5,000 characters", "(see shequ batch --help)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_a_million_row_csv_is_one_line_within_seconds(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    header = (ROOT / "tests" / "data" / "small-city.csv").read_text().splitlines()[0]
+    rows = (f"c{i},core,1000,0,0.5,0.1,0.2,0.5,0.5\n" for i in range(1_000_000))
+    (data / "big.csv").write_text(header + "\n" + "".join(rows))
+    (data / "big.toml").write_text('[city]\nsource = "big.csv"\n')
+    before = sorted(tmp_path.rglob("*"))
+    start = time.perf_counter()
+    result = shequ("validate", data / "big.toml", cwd=tmp_path)
+    assert time.perf_counter() - start < 15  # the interpreter's start included
+    assert_one_clear_error(result, "big.csv", "at most 16 MB (10,000 communities)",
+                           "1,000,001 lines")
+    assert sorted(tmp_path.rglob("*")) == before
 
 
 def test_bare_shequ_prints_help_and_version(tmp_path):

@@ -27,14 +27,15 @@ def outcomes(model) -> list[float]:
 
 @pytest.fixture(scope="module")
 def both():
-    kw = dict(scenario="xining-classified", scale=0.002, days=60)
+    kw = dict(scenario="xining-classified", scale=0.002, days=60, warmup_years=0)
     vector = np.array([outcomes(GovernanceModel(rng=s, **kw)) for s in SEEDS])
     objects = np.array([outcomes(ObjectResidentsModel(rng=s, **kw)) for s in SEEDS])
     return vector, objects
 
 
 def test_residents_are_mesa_agents():
-    model = ObjectResidentsModel(scenario="xining-classified", scale=0.0005, days=2, rng=1)
+    model = ObjectResidentsModel(scenario="xining-classified", scale=0.0005, days=2, rng=1,
+                                 warmup_years=0)
     people = model.agents_by_type[ResidentAgent]
     assert len(people) == len(model.residents)
     assert all(p.cell is model.space[p.building] for p in list(people)[:50])

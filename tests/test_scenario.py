@@ -1,6 +1,7 @@
 """Tests of sim/scenario.py: the shipped scenarios, `extends`, overrides, the template, and one
 clear `InputError` for every malformed file in tests/data/bad/."""
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -140,6 +141,53 @@ def test_csv_source_relative_to_its_file(tmp_path):
     child = tmp_path / "child.toml"
     child.write_text(f'extends = "{DATA / "small-city.toml"}"\n')
     assert Path(load(child)["city"]["source"]).resolve() == (DATA / "small-city.csv").resolve()
+
+
+def test_csv_source_is_absolute_whatever_the_working_folder(monkeypatch):
+    monkeypatch.chdir(DATA.parent)
+    s = load("data/small-city.toml")  # a relative path to the scenario, as a user types it
+    assert s["city"]["source"] == str((DATA / "small-city.csv").resolve())
+    assert s.city_csv == (DATA / "small-city.csv").read_text()
+    monkeypatch.chdir(DATA)
+    assert load("small-city.toml").params == s.params
+
+
+def copy_small_city(folder: Path) -> Path:
+    (folder / "city.csv").write_bytes((DATA / "small-city.csv").read_bytes())
+    path = folder / "city.toml"
+    path.write_text((DATA / "small-city.toml").read_text()
+                    .replace("../../scenarios", str(SCENARIO_DIR)).replace("small-city.csv",
+                                                                           "city.csv"))
+    return path
+
+
+def test_the_model_builds_a_csv_city_from_the_text_it_carries(tmp_path):
+    """Loaded once, the scenario needs the file no more (a cluster's worker has none)."""
+    scenario = load(copy_small_city(tmp_path))
+    (tmp_path / "city.csv").unlink()
+    model = GovernanceModel(scenario=scenario, scale=1e-4, days=1, rng=3)
+    assert model.n_communities == 12 and model.communities["name"].iloc[0] == "community-01"
+
+
+def test_the_city_cache_keys_on_contents_not_time_stamps(tmp_path):
+    path = copy_small_city(tmp_path)
+    csv = tmp_path / "city.csv"
+    before = check(path).communities["population"].iloc[0]
+    stamp = csv.stat().st_mtime_ns
+    csv.write_text(csv.read_text().replace("community-01,core,15294", "community-01,core,15000"))
+    os.utime(csv, ns=(stamp, stamp))  # edited within the file system's time resolution
+    assert (before, check(path).communities["population"].iloc[0]) == (15294, 15000)
+
+
+def test_an_overridden_csv_source_is_relative_to_the_given_folder(tmp_path, monkeypatch):
+    copy_small_city(tmp_path)
+    monkeypatch.chdir(DATA)  # not where the CSV is
+    s = load("xining-classified").with_overrides({"city": {"source": "city.csv"}}, "set",
+                                                 folder=tmp_path)
+    assert s["city"]["source"] == str(tmp_path / "city.csv")
+    assert s.city_csv == (tmp_path / "city.csv").read_text()
+    with pytest.raises(InputError, match=r'set: key "city.source": expected .*existing CSV'):
+        load("xining-classified").with_overrides({"city": {"source": "city.csv"}}, "set")
 
 
 def test_missing_scenario():

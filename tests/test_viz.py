@@ -1,5 +1,6 @@
-"""The visual side without a browser: labels, the levers and the model they drive, the graph, the
-class panels, a grievance's story, replay from a result store, films and static figures."""
+"""The visual side without a browser: labels, the levers and the model they drive (also mid-run),
+the graph, the class panels and the monitors, a grievance's story, replay from a result store,
+films with captions and static figures, the server's addresses and the app's browser files."""
 
 import json
 import re
@@ -22,7 +23,8 @@ from sim.viz.controls import CONTROLS, TeachingModel
 from sim.viz.labels import LABELS, cjk_font, text
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = {"scale": 0.005, "days": 20, "overrides": {"residents_per_building": 5}}
+QUICK = {"residents_per_building": 5, "warmup_years": 0}  # no warm-up year: quick tests
+SMALL = {"scale": 0.005, "days": 20, "overrides": QUICK}
 
 
 def fields(label: str) -> set[str]:
@@ -31,9 +33,9 @@ def fields(label: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def model():
-    """A small reform run of 60 days, stepped once for the module."""
-    m = TeachingModel(policy="xining-classified", scale=0.01, days=60,
-                      overrides={"residents_per_building": 5})
+    """A small reform run of 60 days, stepped once for the module (as the app runs it: to the
+    end of its reported period)."""
+    m = TeachingModel(policy="xining-classified", scale=0.01, days=60, overrides=QUICK, watch=True)
     return m.run()
 
 
@@ -115,12 +117,15 @@ def test_every_lever_is_used(name):
     assert check(m.p), (name, m.control_overrides)
 
 
-def test_holding_the_total_scales_the_class_amounts_to_the_city_total():
+def test_holding_the_total_keeps_the_moved_class_and_scales_the_others():
     m = TeachingModel(policy="xining-classified", scale=1e-4, days=1, fund_B=400_000,
                       hold_total=True)
     assert int(m.funds.sum()) == 35_600_000
     amounts = m.p["funding"]["by_class"]
-    assert amounts["B"] / amounts["A"] == pytest.approx(400 / 150, rel=1e-3)
+    assert amounts["B"] == 400_000  # the slider moved shows what the model uses
+    assert amounts["A"] / amounts["D"] == pytest.approx(150 / 100, rel=1e-3)
+    assert amounts["A"] < 150_000 and amounts["C"] < 150_000
+    assert m.levers["fund_A"] == amounts["A"] and m.levers["hold_total"]
     free = TeachingModel(policy="xining-classified", scale=1e-4, days=1, fund_B=400_000,
                          hold_total=False)
     assert free.p["funding"]["by_class"]["B"] == 400_000
@@ -153,6 +158,72 @@ def test_the_funding_scheme_lever_takes_labels_in_either_language():
         assert controls.scheme_of(label) == "per_capita"
     with pytest.raises(ValueError):
         controls.scheme_of("by lottery")
+
+
+# ---- levers mid-run ----------------------------------------------------------------------------
+DAY0 = {"policy": "xining-classified", "scale": 0.003, "days": 15, "overrides": QUICK}
+
+
+@pytest.mark.parametrize("policy, levers", [
+    ("xining-classified", {"households_per_grid": 800, "fund_B": 400_000,
+                           "measure_owners_committees": False, "measure_red_property": False}),
+    ("xining-classified", {"four_party_linkage": False, "measure_security_patrols": False,
+                           "measure_central_households": False, "measure_deliberation": False,
+                           "measure_purchased_services": False}),
+    ("classified-no-linkage", {"four_party_linkage": True}),
+    ("xining-uniform", {"measure_owners_committees": True, "measure_deliberation": True,
+                        "funding_scheme": "needs_based"}),
+])
+def test_a_lever_moved_before_the_first_day_is_the_run_built_with_it(policy, levers):
+    """The mid-run mechanics rebuild exactly what the model builds from the parameters."""
+    moved = TeachingModel(**(DAY0 | {"policy": policy}))
+    moved.request(**levers)
+    assert not moved.pending and not moved.changes  # before the first day: at once, unmarked
+    built = TeachingModel(**(DAY0 | {"policy": policy}), **levers)
+    pd.testing.assert_frame_equal(moved.run().summary(), built.run().summary())
+
+
+def test_a_lever_moved_mid_run_acts_from_the_next_day():
+    m = TeachingModel(**DAY0)
+    for _ in range(10):
+        m.step()
+    workers, rate = len(m.grid_workers), m.discovery_rate.copy()
+    shown = m.request(households_per_grid=1000)
+    assert shown["households_per_grid"] == 1000 and m.pending == {"households_per_grid": 1000}
+    assert m.p["mechanisms"]["households_per_grid"] == 400  # not yet: from the next day
+    m.step()
+    assert m.p["mechanisms"]["households_per_grid"] == 1000 and not m.pending
+    assert len(m.grid_workers) < workers / 2
+    assert np.all(m.discovery_rate <= rate) and np.any(m.discovery_rate < rate)
+    assert m.changes == [controls.Change(day=10, values={"households_per_grid": 1000})]
+    assert plots.daily(m)["day"].max() == 10  # the change's day is the day just run
+
+
+def test_mid_year_funding_redivides_the_rest_of_the_year_pro_rata():
+    m = TeachingModel(**(DAY0 | {"days": 365}))
+    for _ in range(100):
+        m.step()
+    before, old = m.ledger.balance.copy(), m.funds.copy()
+    shown = m.request(fund_B=400_000)
+    assert shown["fund_B"] == 400_000 and shown["fund_A"] < 150_000  # the others move, visibly
+    m.apply_pending()  # what the next day does first
+    assert m.p["funding"]["by_class"] == {c: shown[f"fund_{c}"] for c in CLASSES}
+    assert int(m.funds.sum()) == int(old.sum()) == 35_600_000  # the city total held
+    rest = (m.funds - old) * m.scale * 265 / 365  # the year's 265 days left, pro rata
+    assert np.allclose(m.ledger.balance, np.maximum(before + rest, 0))
+    assert rest[m.classes == "B"].min() > 0 > rest[m.classes == "A"].max()
+    assert [c.fund for c in m.committees] == m.funds.tolist()
+    assert m.fund_history[-1] == (100, plots.class_funds(m))
+    m.step()
+    assert m.changes[0].day == 100 and m.changes[0].values["fund_B"] == 400_000
+
+
+def test_levers_that_define_the_city_wait_for_a_new_run():
+    m = TeachingModel(**DAY0)
+    with pytest.raises(ValueError, match="new run"):
+        m.request(old_residents_max_a=2500)
+    with pytest.raises(TypeError, match="unknown"):
+        m.request(budget=1)
 
 
 # ---- graph and class panels ------------------------------------------------------------------
@@ -191,13 +262,54 @@ def test_the_graph_shows_the_models_own_state(model):
 
 def test_the_class_panels_read_the_daily_table(model):
     data = plots.series(model)
-    assert set(data) == set(plots.PANELS)
-    for panel in plots.PANELS:
+    table = plots.daily(model)
+    assert set(data) == set(plots.panels(table)) >= set(plots.PANELS)
+    for panel in data:
         assert set(data[panel]) == {*model.class_labels, "city"}
         assert len(data[panel]["city"]) == model.days
     left = data["funds_left"]["city"]
     assert left.iloc[-1] == pytest.approx(model.ledger.balance.sum() / model.scale / model.funds.sum())
     assert 0 <= left.min() and left.max() <= 1
+    city = table[table["class"] == "city"].set_index("day").iloc[-30:]
+    resolved = city[plots.flow(city, "resolved")].sum()
+    due = resolved + city[plots.flow(city, "dropped_reported")].sum()
+    assert data["resolution_rate"]["city"].iloc[-1] == pytest.approx(resolved / due)
+
+
+def test_the_monitors_show_kpis_of_reported_cases_and_the_whole_iceberg(model):
+    table = plots.daily(model)
+    shown = plots.monitors(table)
+    city = table[table["class"] == "city"].set_index("day")
+    assert shown["resolution_rate"] == pytest.approx(
+        plots.series(model)["resolution_rate"]["city"].iloc[-1])
+    assert shown["mean_trust"] == pytest.approx(city["mean_trust"].iloc[-1])
+    iceberg = [n for n in plots.ICEBERG if plots.has(table, n)]
+    for name in iceberg:  # where the model's daily table has them
+        assert name in shown and 0 <= shown[name] <= (1 if name.endswith("_share") else 1e4)
+    earlier = plots.monitors(table, day=20)
+    assert earlier["mean_trust"] == pytest.approx(city["mean_trust"].loc[20])
+    empty = plots.monitors(table.iloc[:0])
+    assert all(np.isnan(v) for v in empty.values())
+
+
+def test_the_apps_plots_are_svg_with_the_changes_marked_and_the_previous_run():
+    from sim.viz import chart
+
+    m = TeachingModel(**(SMALL | {"days": 40}), policy="xining-classified")
+    for _ in range(15):
+        m.step()
+    m.request(households_per_grid=900, measure_deliberation=False)
+    for _ in range(10):
+        m.step()
+    before = plots.frame(m)
+    html = chart.plots_html(plots.frame(m), before, "en")
+    panels = plots.panels(plots.daily(m))
+    assert html.count("<svg viewBox") == len(panels)
+    assert html.count('class="shequ-mark" data-day="15"') == len(panels)
+    assert "day 16: grids of 900 households; deliberation councils (B, C) off" in html
+    assert html.count('stroke="#9e9e9e"') >= len(panels)  # the previous run's city line
+    assert "previous run: xining-classified" in html
+    assert chart.y_range("funds_left", []) == (0.0, 1.0)
 
 
 def test_figures_of_a_run(model, tmp_path):
@@ -220,9 +332,9 @@ def test_stories_of_every_kind_are_told_in_both_languages(model):
     for kind, ids in kinds.items():
         assert len(ids), kind
         for lang in ("en", "zh"):
-            lines = story.tell(model, int(ids[0]), lang)
+            lines = story.tell(model, int(g.gid[ids[0]]), lang)  # told by its number for life
             assert len(lines) >= 3 and all("{" not in line for line in lines), (kind, lines)
-    first = story.tell(model, int(kinds["resolved"][0]), "en")
+    first = story.tell(model, int(g.gid[kinds["resolved"][0]]), "en")
     assert any("**resolved**" in line for line in first)
     assert any("arose" in line for line in first)
 
@@ -239,6 +351,12 @@ def test_picking_a_story_never_changes_the_run():
         story.tell(a, picks[-1]) if picks[-1] is not None else None
     pd.testing.assert_frame_equal(a.summary(), b.summary())
     assert picks[-1] is not None
+    for _ in range(40):  # rows move as closed grievances leave the table; numbers do not
+        a.step()
+    for gid in picks[-5:]:
+        f = story.facts(a, gid)
+        assert f is None or f["gid"] == gid
+        assert (story.tell(a, gid) == []) == (f is None)
 
 
 # ---- replay --------------------------------------------------------------------------------------
@@ -364,6 +482,7 @@ def viz_command(*args, cwd):
     (["animate", "nowhere", "--out", "f.gif"], "nowhere"),
     (["animate", "--out", "f.gif", "--run", "r1"], "--store and --run"),
     (["viz", "--store", "missing", "--run", "r1"], "--store missing"),
+    (["animate", "--out", "f.gif", "--beside", "nowhere"], "--beside nowhere"),
 ])
 def test_bad_visual_commands_are_one_clear_line(tmp_path, monkeypatch, capsys, args, fragment):
     from sim.viz.cli import main
@@ -383,11 +502,163 @@ def test_a_bad_command_as_a_user_meets_it(tmp_path):
     assert result.stderr.startswith("shequ: error: --out film.avi")
 
 
+def quick_scenario(folder: Path, name: str = "xining-uniform") -> Path:
+    """A shipped scenario without its warm-up year, for quick commands."""
+    path = folder / f"{name}-quick.toml"
+    path.write_text(f'extends = "{ROOT / "scenarios" / name}.toml"\n[run]\nwarmup_years = 0\n')
+    return path
+
+
 def test_animate_command_writes_a_film(tmp_path):
-    result = viz_command("animate", "xining-uniform", "--out", "u.gif", "--days", "4",
+    result = viz_command("animate", quick_scenario(tmp_path), "--out", "u.gif", "--days", "4",
                          "--every", "2", "--dpi", "40", "--lang", "zh", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "u.gif").stat().st_size > 10_000
+
+
+def test_a_film_frame_has_a_title_in_words_and_a_caption():
+    from sim.viz import captions, figures
+
+    m = TeachingModel(policy="xining-classified", **SMALL)
+    for _ in range(12):
+        m.step()
+    view = graph.layout(m)
+    for lang, day in (("en", "Day 12 · "), ("zh", "第 12 天 · ")):
+        fig = figures.frame_figure(m, view, lang)
+        words = [t.get_text() for t in fig.texts]
+        assert fig._suptitle.get_text() == text("scn_xining-classified", lang)  # not a file name
+        head = next(w for w in words if w.startswith(day))
+        assert head.endswith(text("scn_xining-classified", lang))
+        sentence = captions.sentence(m, lang)
+        assert any(sentence.split("\n")[0][:20] in w for w in words)
+    reported, silent = graph.open_grievances(m)
+    assert f"{int(reported.sum() + silent.sum()):,} grievances are open" in captions.sentence(m)
+    assert f"{int(silent.sum()):,} of them never voiced" in captions.sentence(m)
+
+
+def test_a_side_by_side_film_of_two_scenarios_with_the_same_seed(tmp_path):
+    from PIL import Image
+
+    uniform = TeachingModel(policy="xining-uniform", **(SMALL | {"days": 6}))
+    reform = TeachingModel(policy="xining-classified", **(SMALL | {"days": 6}), rng=uniform.seed)
+    out = animate.film(uniform, tmp_path / "pair.gif", every=3, dpi=30, beside=reform,
+                       title="Before and after")
+    with Image.open(out) as gif:
+        assert gif.n_frames == len(animate.frame_days(6, 3))
+        assert gif.size[0] > gif.size[1]
+    assert uniform.steps == reform.steps == 6
+
+
+# ---- serving the app -------------------------------------------------------------------------
+def test_a_port_in_use_is_one_clear_line(monkeypatch, capsys, tmp_path):
+    import socket
+
+    from sim.viz.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["viz", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"shequ: error: --port {port}: the port is already "
+                                               "in use"), err
+
+
+def test_every_address_students_can_use_is_printed_with_a_warning(monkeypatch):
+    import ipaddress
+
+    from sim.viz import server
+
+    assert not any(ipaddress.ip_address(a).is_loopback for a in server.own_addresses())
+    monkeypatch.setattr(server, "own_addresses", lambda: ["10.0.0.7", "192.168.1.20"])
+    assert server.addresses("127.0.0.1", 8765) == ["http://localhost:8765/"]
+    assert server.addresses("0.0.0.0", 8765) == ["http://localhost:8765/", "http://10.0.0.7:8765/",
+                                                 "http://192.168.1.20:8765/"]
+    assert server.network_warning("127.0.0.1") is None
+    assert "reachable from the network" in server.network_warning("0.0.0.0")
+
+
+def test_the_first_start_says_what_it_fetches_and_how_big_then_needs_no_network(tmp_path,
+                                                                                monkeypatch):
+    """A stand-in npm registry on localhost serves one small package."""
+    import base64
+    import hashlib
+    import http.server
+    import io
+    import tarfile
+    import threading
+
+    from sim.viz import assets
+
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        for name, body in (("package/package.json", b'{"name": "tiny"}'),
+                           ("package/dist/app.js", b"x" * 300_000)):
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    tarball = data.getvalue()
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+
+    class Registry(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            port = self.server.server_address[1]
+            body = tarball if self.path.endswith(".tgz") else json.dumps(
+                {"dist": {"tarball": f"http://127.0.0.1:{port}/tiny-1.0.0.tgz",
+                          "integrity": integrity, "unpackedSize": 300_016}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    registry = http.server.HTTPServer(("127.0.0.1", 0), Registry)
+    threading.Thread(target=registry.serve_forever, daemon=True).start()
+    monkeypatch.setenv("NPM_CONFIG_REGISTRY", f"http://127.0.0.1:{registry.server_address[1]}/")
+    monkeypatch.setattr(assets, "packages", lambda: [("tiny", "1.0.0")])
+    lines = []
+    try:
+        assert assets.ensure_assets(tmp_path, announce=lines.append) == []
+    finally:
+        registry.shutdown()
+    assert "tiny@1.0.0" in lines[0] and "0.3 MB" in lines[0] and "need no network" in lines[0]
+    assert lines[-1].endswith("(100%)") and len(lines) >= 2
+    assert (tmp_path / "tiny@1.0.0" / "dist" / "app.js").stat().st_size == 300_000
+    later = []
+    assert assets.ensure_assets(tmp_path, announce=later.append) == [] and later == []
+
+
+@pytest.mark.slow
+def test_served_on_the_network_the_app_prints_every_address(tmp_path):
+    """`shequ viz --host 0.0.0.0`: the addresses and the warning, as a teacher sees them."""
+    import time as clock
+
+    proc = subprocess.Popen([sys.executable, "-m", "sim.viz", "viz", "--host", "0.0.0.0",
+                             "--port", "0", "--scale", "0.002"], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines = []
+    try:
+        deadline = clock.time() + 90
+        while clock.time() < deadline and not any("warning" in line for line in lines):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.strip())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    head = next(line for line in lines if line.startswith("Shequ app at http://localhost:"))
+    port = head.split(":")[2].split("/")[0]
+    from sim.viz.server import own_addresses
+
+    students = [line for line in lines if line.startswith("students: http://")]
+    assert len(students) == len(own_addresses()), lines
+    assert all(line.endswith(f":{port}/") for line in students)
+    assert any("reachable from the network" in line for line in lines), lines
 
 
 # ---- the app's browser files ------------------------------------------------------------------

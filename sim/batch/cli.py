@@ -2,8 +2,9 @@
 
 `add_parser(subparsers)` adds the subcommand to `shequ`; `run(args)` runs it (bad input raises
 `InputError`, which `shequ` prints as one line, exit code 2). Exit codes: 0 every run finished,
-1 some runs failed (recorded in the manifest with their errors), 130 interrupted (Ctrl-C; the
-finished runs are kept, run the same command again to go on).
+1 some runs failed (recorded in the manifest with their errors), 2 bad input, 3 the results cannot
+be written (disk full, a read-only folder: `CannotWrite`), 130 interrupted by Ctrl-C, 143 stopped
+by SIGTERM. After 3, 130 and 143 the finished runs are kept: the same command goes on from there.
 """
 
 import argparse
@@ -62,8 +63,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from sim.batch.experiment import load, safe_name
     from sim.batch.runner import BatchError, prepare, run_batch
-    from sim.command import check_results
-    from sim.errors import InputError
+    from sim.command import INTERRUPTED, TERMINATED, check_results
+    from sim.errors import InputError, Terminated
 
     check_executor(args)
     if args.window == 0:
@@ -88,10 +89,10 @@ def run(args) -> int:
     except BatchError as e:
         print(f"shequ: error: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
         print(f"\ninterrupted: the finished runs are kept in {out}/; run the same command "
               "again to go on", file=sys.stderr)
-        return 130
+        return TERMINATED if isinstance(e, Terminated) else INTERRUPTED
     print(result_line(report, experiment))
     for run_id, error in report.failed[:10]:
         print(f"failed: {run_id}: {error}", file=sys.stderr)
@@ -117,7 +118,9 @@ def plan_line(experiment) -> str:
 
 
 def plan(experiment, out, store) -> str:
-    done = set(store.finished()) if store.exists() else set()
+    # A run whose tables were lost or damaged since is not finished: the batch does it again.
+    done = {run for run, (status, tables) in store.manifest().items()
+            if status == "ok" and store.whole(run, tables)} if store.exists() else set()
     runs = [t.run_id for t in experiment.tasks()]
     finished = sum(r in done for r in runs)
     lines = [plan_line(experiment), f"variants: {', '.join(v for v, _ in experiment.variants)}"]

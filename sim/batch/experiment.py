@@ -39,13 +39,18 @@ parameters are rounded to whole numbers.
 Seeds (common random numbers): one `numpy.random.SeedSequence(seed)` spawns one child per
 replication; replication r of every variant and sweep point runs with the same seed, and inside a
 run each stochastic subsystem draws from its own stream (sim.model.stream). Without `seed`, the
-batch draws fresh entropy once and records it in its result folder.
+batch draws fresh entropy once (63 bits, a valid `seed`) and records it in its result folder.
+
+Limits: at most 99,999 replications and 99,999 sweep points (run ids give each five digits), and
+at most 1,000,000 runs in all (variants x sweep points x replications), checked before anything
+is sampled or built.
 """
 
 import hashlib
 import itertools
 import json
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +62,8 @@ from sim.errors import InputError
 from sim.parameters import SCHEMA
 from sim.shipped import folder as shipped_folder
 from sim.scenario import (
-    SCENARIO_DIR, Scenario, check_value, find_toml, read_toml, shipped, shipped_scenarios, shown,
+    SCENARIO_DIR, Scenario, check_value, find_toml, is_file, read_toml, shipped, shipped_scenarios,
+    shown,
 )
 from sim.scenario import load as load_scenario
 
@@ -68,6 +74,8 @@ DESIGNS = ("factorial", "latin_hypercube", "sobol", "saltelli", "morris")
 MORRIS_LEVELS = 4  # levels of the Morris grid (SALib's default): steps of 2/3 of a range
 MAX_REPLICATIONS = 99_999  # run ids give replications five digits
 MAX_POINTS = 99_999  # and sweep points five
+MAX_RUNS = 1_000_000  # in all: ~80 hours of a 2-core machine (1,000 runs in 5 min); more is a slip
+MAX_KEY_PARTS = 3  # a swept or set parameter is section.key or section.table.entry
 TOP_KEYS = {
     "name": "experiment name (default: the file name)",
     "description": "one line saying what the experiment compares",
@@ -99,10 +107,15 @@ class Config:
     key: str  # "<variant>.p<point>": the stable prefix of its run ids
 
     def record(self, keys: tuple[str, ...]) -> dict:
-        """As stored in the result folder's experiment.json: enough to re-run any of its runs."""
-        return {"variant": self.variant, "point": self.point, "scenario": self.scenario.name,
-                "files": self.scenario.files, "values": dict(zip(keys, self.values)),
-                "params": self.scenario.params}
+        """As stored in the result folder's experiment.json: enough to re-run any of its runs.
+        A CSV city adds its SHA-256, so that a result folder knows the city's contents (its
+        path is `params.city.source`)."""
+        record = {"variant": self.variant, "point": self.point, "scenario": self.scenario.name,
+                  "files": self.scenario.files, "values": dict(zip(keys, self.values)),
+                  "params": self.scenario.params}
+        if self.scenario.city_csv is not None:  # only then: synthetic cities' hashes unchanged
+            record["city_csv_sha256"] = self.scenario.city_sha256
+        return record
 
 
 @dataclass(frozen=True)
@@ -218,14 +231,14 @@ class Experiment:
         """Fix the entropy (the file's seed, else the one given) and build every config; each
         is validated, its funding included, before anything runs."""
         entropy = self.seed if self.seed is not None else entropy
-        if entropy is None:
-            entropy = int(np.random.SeedSequence().entropy)
+        if entropy is None:  # 63 bits, so that `seed = <this>` is a valid seed to repeat it
+            entropy = secrets.randbits(63)
         self.entropy = int(entropy)
         points = self.sweep.points(self.entropy) if self.sweep else [()]
         configs, checked = [], {}
         for variant, base in self.variants:
             for p, values in enumerate(points):
-                where = f"{self.path} (variant \"{variant}\"" + (
+                where = f"{self.path} (variant {shown(variant)}" + (
                     f", sweep point {p}: {point_text(self.keys, values)})" if values else ")")
                 scenario = base.with_overrides(nest(self.keys, values), origin=where) \
                     if values else base
@@ -248,7 +261,8 @@ class Experiment:
 
     def fingerprint(self) -> dict[str, str]:
         """Per config, a hash of everything that fixes its runs' tables except the replication:
-        the entropy, the tables kept, the swept values and every parameter."""
+        the entropy, the tables kept, the swept values, every parameter and a CSV city's
+        contents (its SHA-256, in the record)."""
         return {c.key: digest({"entropy": str(self.entropy), "keep": self.keep,
                                "record": c.record(self.keys)}) for c in self.configs}
 
@@ -311,7 +325,7 @@ def load(name_or_path: str | Path) -> Experiment:
 
     for key in raw:
         if key not in TOP_KEYS:
-            raise InputError(f"{origin}: unknown key \"{key}\" (expected one of "
+            raise InputError(f"{origin}: unknown key {shown(key)} (expected one of "
                              f"{', '.join(TOP_KEYS)})")
     for key in ("name", "description"):
         if key in raw and not isinstance(raw[key], str):
@@ -321,6 +335,8 @@ def load(name_or_path: str | Path) -> Experiment:
         raise InputError(f"{origin}: key \"replications\": expected a whole number of runs per "
                          f"variant and sweep point (1 to {MAX_REPLICATIONS:,}), but it is missing")
     replications = whole(raw["replications"], 1, MAX_REPLICATIONS, "replications", origin)
+    listed = raw.get("scenarios", raw.get("variants"))
+    check_runs([len(listed) if isinstance(listed, list) else 1, 1, replications], origin)
     seed = whole(raw["seed"], 0, 2**63 - 1, "seed", origin) if "seed" in raw else None
     keep = check_keep(raw.get("keep", list(DEFAULT_KEEP)), origin)
     run = {}
@@ -331,20 +347,26 @@ def load(name_or_path: str | Path) -> Experiment:
     shared = check_set(raw.get("set", {}), "set", origin)
     variants = []
     for vname, scenario, own in read_variants(raw, path):
-        where = f"{origin} (variant \"{vname}\")"
+        where = f"{origin} (variant {shown(vname)})"
         for over in (shared, own, {"run": run} if run else {}):
-            if over:
-                scenario = scenario.with_overrides(over, origin=where)
+            if over:  # a CSV city set here is relative to the experiment file
+                scenario = scenario.with_overrides(over, origin=where, folder=path.parent)
         variants.append((vname, scenario))
-    sweep = check_sweep(raw["sweep"], origin, variants[0][1]) if "sweep" in raw else None
-    if sweep and len(sweep.keys) and sweep.design == "factorial":
-        n = int(np.prod([len(v) for v in sweep.values.values()]))
-        if n > MAX_POINTS:
-            raise InputError(f"{origin}: key \"sweep.values\": expected at most {MAX_POINTS:,} "
-                             f"points in the full factorial, got {n:,}")
+    sweep = (check_sweep(raw["sweep"], origin, variants[0][1], path.parent,
+                         [len(variants), replications]) if "sweep" in raw else None)
     return Experiment(name, raw.get("description", ""), path,
                       path.read_text(encoding="utf-8"), replications, seed, keep, variants, sweep,
                       run.get("days"), run.get("scale"))
+
+
+def check_runs(factors: list[int], origin: str) -> None:
+    """Variants x sweep points x replications within MAX_RUNS, before any is built."""
+    n = int(np.prod(factors, dtype=object))
+    if n > MAX_RUNS:
+        variants, points, replications = factors
+        raise InputError(f"{origin}: key \"replications\": expected at most {MAX_RUNS:,} runs in "
+                         f"all (variants x sweep points x replications), got {variants:,} x "
+                         f"{points:,} x {replications:,} = {n:,}")
 
 
 def whole(value: Any, lo: int, hi: int, key: str, origin: str) -> int:
@@ -370,11 +392,12 @@ def check_set(value: Any, key: str, origin: str) -> dict:
         raise InputError(f"{origin}: key \"{key}\": expected a table of scenario parameters "
                          f"(e.g. {key} = {{ mechanisms.households_per_grid = 800 }}), got "
                          f"{shown(value)}")
+    value = unflatten(flatten(value, origin, key), origin, key)  # "a.b" = x as a.b = x
     for bad in ("name", "description", "extends"):
         if bad in value:
             raise InputError(f"{origin}: key \"{key}.{bad}\": expected scenario parameters only "
                              f"(sections {', '.join(SCHEMA)}), got {shown(value[bad])}")
-    if "seed" in value.get("run", {}):
+    if isinstance(value.get("run"), dict) and "seed" in value["run"]:
         raise InputError(f"{origin}: key \"{key}.run.seed\": expected no run seed (each "
                          "replication's seed comes from the experiment's seed), got "
                          f"{shown(value['run']['seed'])}")
@@ -406,8 +429,8 @@ def read_variants(raw: dict, path: Path) -> list[tuple[str, Scenario, dict]]:
             key = f"variants[{i}]"
             for k in table:
                 if k not in VARIANT_KEYS:
-                    raise InputError(f"{origin}: unknown key \"{key}.{k}\" (expected one of "
-                                     f"{', '.join(VARIANT_KEYS)})")
+                    raise InputError(f"{origin}: unknown key {shown(f'{key}.{k}')} (expected "
+                                     f"one of {', '.join(VARIANT_KEYS)})")
             if not isinstance(table.get("scenario"), str):
                 raise InputError(f"{origin}: key \"{key}.scenario\": expected a scenario name or "
                                  f".toml path, got {shown(table.get('scenario', 'nothing'))}")
@@ -422,9 +445,9 @@ def read_variants(raw: dict, path: Path) -> list[tuple[str, Scenario, dict]]:
     for vname, _, _ in out:
         if safe_name(vname) in seen:
             raise InputError(f"{origin}: key \"variants\": expected each variant to have its own "
-                             f"name, but \"{vname}\" is used twice"
+                             f"name, but {shown(vname)} is used twice"
                              + ("" if seen[safe_name(vname)] == vname else
-                                f" (as \"{seen[safe_name(vname)]}\", the same in a file name)")
+                                f" (as {shown(seen[safe_name(vname)])}, the same in a file name)")
                              + "; give [[variants]] a name")
         seen[safe_name(vname)] = vname
     return out
@@ -437,19 +460,44 @@ def find_scenario(ref: str, experiment_path: Path, key: str) -> Scenario:
         path = path if path.is_absolute() else experiment_path.parent / path
     else:
         path = SCENARIO_DIR / f"{ref}.toml"
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(f"{experiment_path}: key \"{key}\": expected a shipped scenario "
                          f"({', '.join(shipped_scenarios())}) or a .toml path relative to the "
                          f"experiment file, got {shown(ref)}")
     return load_scenario(path)  # its own errors name its own file
 
 
-def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
-    """Nested TOML tables to dotted keys: both `"a.b" = x` and `a.b = x` give "a.b"."""
-    out = {}
+def flatten(table: dict, origin: str, what: str, prefix: str = "") -> dict[str, Any]:
+    """Nested TOML tables to dotted keys: both `"a.b" = x` and `a.b = x` give "a.b". TOML reads
+    those as two keys, so one written both ways is refused rather than one silently winning.
+    Tables deeper than a parameter's MAX_KEY_PARTS are left whole, for the checks to refuse."""
+    out: dict[str, Any] = {}
     for k, v in table.items():
         key = f"{prefix}.{k}" if prefix else k
-        out.update(flatten(v, key) if isinstance(v, dict) else {key: v})
+        deeper = isinstance(v, dict) and key.count(".") + 1 < MAX_KEY_PARTS
+        for name, value in (flatten(v, origin, what, key).items() if deeper else [(key, v)]):
+            if name in out:
+                raise InputError(f"{origin}: key {shown(f'{what}.{name}')}: expected each "
+                                 "parameter once, got it twice (quoted, \"a.b\" = ..., and "
+                                 "dotted, a.b = ..., name the same parameter)")
+            out[name] = value
+    return out
+
+
+def unflatten(flat: dict[str, Any], origin: str, what: str) -> dict:
+    """Dotted keys back to nested tables; a key that is both a value and a table is refused."""
+    out: dict = {}
+    for key, value in flat.items():
+        *parents, leaf = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        if not isinstance(node, dict) or leaf in node:
+            raise InputError(f"{origin}: key {shown(f'{what}.{key}')}: expected a value or a "
+                             "table of values, got both (under two spellings)")
+        node[leaf] = value
     return out
 
 
@@ -465,14 +513,16 @@ def param_default(key: str) -> Any:
     return value
 
 
-def check_sweep(raw: Any, origin: str, base: Scenario) -> Sweep:
-    """Validate the sweep: the design, its keys (real scenario parameters, one value each),
-    and each value or range through Scenario.with_overrides."""
+def check_sweep(raw: Any, origin: str, base: Scenario, folder: Path,
+                factors: list[int]) -> Sweep:
+    """Validate the sweep: the design, its keys (real scenario parameters, one value each), its
+    size (times `factors`, the variants and the replications: at most MAX_RUNS runs) and only
+    then each value or range, through Scenario.with_overrides (a CSV city relative to `folder`)."""
     if not isinstance(raw, dict):
         raise InputError(f"{origin}: key \"sweep\": expected a [sweep] table, got {shown(raw)}")
     for k in raw:
         if k not in SWEEP_KEYS:
-            raise InputError(f"{origin}: unknown key \"sweep.{k}\" (expected one of "
+            raise InputError(f"{origin}: unknown key {shown(f'sweep.{k}')} (expected one of "
                              f"{', '.join(SWEEP_KEYS)})")
     design = raw.get("design", "factorial")
     if design not in DESIGNS:
@@ -482,48 +532,73 @@ def check_sweep(raw: Any, origin: str, base: Scenario) -> Sweep:
     if unwanted in raw:
         raise InputError(f"{origin}: key \"sweep.{unwanted}\": expected \"{wanted}\" for a "
                          f"{design} sweep, got \"{unwanted}\"")
-    if not isinstance(raw.get(wanted), dict) or not raw[wanted]:
+    entries = flatten(raw[wanted], origin, f"sweep.{wanted}") \
+        if isinstance(raw.get(wanted), dict) else {}
+    if not entries:
         example = ('{ "mechanisms.households_per_grid" = [300, 400, 800] }' if wanted == "values"
                    else '{ "mechanisms.households_per_grid" = [300, 800] }')
         raise InputError(f"{origin}: key \"sweep.{wanted}\": expected a table of scenario "
                          f"parameters, e.g. {wanted} = {example}, got "
                          f"{shown(raw.get(wanted, 'nothing'))}")
-    entries = flatten(raw[wanted])
-    sweep = Sweep(design, tuple(entries))
     for key, given in entries.items():
-        full = f"sweep.{wanted}.{key}"
-        try:
-            default = param_default(key)
-        except (KeyError, TypeError, IndexError):
-            raise InputError(f"{origin}: key \"{full}\": expected a scenario parameter "
-                             "(section.key, e.g. mechanisms.households_per_grid or "
-                             "funding.by_class.B)") from None
-        if isinstance(default, (dict, list)):
-            raise InputError(f"{origin}: key \"{full}\": expected a single-valued parameter, but "
-                             f"{key} is a {'table' if isinstance(default, dict) else 'list'}; "
-                             f"sweep one of its entries, e.g. {key}."
-                             f"{next(iter(default)) if isinstance(default, dict) else '...'}")
-        where = f"{origin} (sweep.{wanted})"
-        if wanted == "values":
-            if not isinstance(given, list) or not given:
-                raise InputError(f"{origin}: key \"{full}\": expected a non-empty list of values, "
-                                 f"got {shown(given)}")
-            checked = [check_one(base, key, v, where) for v in given]
-            if len(set(map(repr, checked))) != len(checked):
-                raise InputError(f"{origin}: key \"{full}\": expected each value once, got "
-                                 f"{shown(given)}")
-            sweep.values[key] = checked
+        check_sweep_key(key, given, f"sweep.{wanted}.{key}", design, origin)
+    sweep = Sweep(design, tuple(entries))
+    check_samples(sweep, raw, origin)
+    points = (sweep.n_points() if design != "factorial"
+              else int(np.prod([len(v) for v in entries.values()], dtype=object)))
+    if points > MAX_POINTS:  # a sampled design's points were checked with its samples
+        raise InputError(f"{origin}: key \"sweep.values\": expected at most {MAX_POINTS:,} "
+                         f"points in the full factorial, got {points:,}")
+    check_runs([factors[0], points, factors[1]], origin)
+    where = f"{origin} (sweep.{wanted})"
+    for key, given in entries.items():
+        checked = [check_one(base, key, v, where, folder) for v in given]
+        if wanted == "ranges":
+            sweep.ranges[key] = tuple(checked)
+        elif len(set(map(repr, checked))) != len(checked):
+            raise InputError(f"{origin}: key {shown(f'sweep.values.{key}')}: expected each value "
+                             f"once, got {shown(given)}")
         else:
-            numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
-            if not numeric:
-                raise InputError(f"{origin}: key \"{full}\": expected a numeric parameter for a "
-                                 f"{design} range, but {key} is {shown(default)}")
-            if (not isinstance(given, list) or len(given) != 2
-                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                               for v in given) or not given[0] < given[1]):
-                raise InputError(f"{origin}: key \"{full}\": expected a range [low, high] of two "
-                                 f"numbers with low < high, got {shown(given)}")
-            sweep.ranges[key] = tuple(check_one(base, key, v, where) for v in given)
+            sweep.values[key] = checked
+    return sweep
+
+
+def check_sweep_key(key: str, given: Any, full: str, design: str, origin: str) -> None:
+    """One swept key: a single-valued scenario parameter, other than the run seed, with a list
+    of values (factorial) or a [low, high] range (the sampled designs)."""
+    try:
+        default = param_default(key)
+    except (KeyError, TypeError, IndexError):
+        raise InputError(f"{origin}: key {shown(full)}: expected a scenario parameter "
+                         "(section.key, e.g. mechanisms.households_per_grid or "
+                         "funding.by_class.B)") from None
+    if isinstance(default, (dict, list)):
+        raise InputError(f"{origin}: key {shown(full)}: expected a single-valued parameter, but "
+                         f"{key} is a {'table' if isinstance(default, dict) else 'list'}; "
+                         f"sweep one of its entries, e.g. {key}."
+                         f"{next(iter(default)) if isinstance(default, dict) else '...'}")
+    if key == "run.seed":
+        raise InputError(f"{origin}: key {shown(full)}: expected no run seed (each "
+                         "replication's seed comes from the experiment's seed; add replications "
+                         f"instead), got {shown(given)}")
+    if design == "factorial":
+        if not isinstance(given, list) or not given:
+            raise InputError(f"{origin}: key {shown(full)}: expected a non-empty list of values, "
+                             f"got {shown(given)}")
+        return
+    if not isinstance(default, (int, float)) or isinstance(default, bool):
+        raise InputError(f"{origin}: key {shown(full)}: expected a numeric parameter for a "
+                         f"{design} range, but {key} is {shown(default)}")
+    if (not isinstance(given, list) or len(given) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in given)
+            or not given[0] < given[1]):
+        raise InputError(f"{origin}: key {shown(full)}: expected a range [low, high] of two "
+                         f"numbers with low < high, got {shown(given)}")
+
+
+def check_samples(sweep: Sweep, raw: dict, origin: str) -> None:
+    """A sampled design's `samples` (and points: at most MAX_POINTS) and its optional seed."""
+    design = sweep.design
     if design != "factorial":
         samples = raw.get("samples")
         if samples is None:
@@ -548,12 +623,11 @@ def check_sweep(raw: Any, origin: str, base: Scenario) -> Sweep:
             raise InputError(f"{origin}: key \"sweep.seed\": expected no seed for a factorial "
                              f"sweep (it draws nothing), got {shown(raw['seed'])}")
         sweep.seed = whole(raw["seed"], 0, 2**63 - 1, "sweep.seed", origin)
-    return sweep
 
 
-def check_one(base: Scenario, key: str, value: Any, origin: str) -> Any:
+def check_one(base: Scenario, key: str, value: Any, origin: str, folder: Path) -> Any:
     """One swept value, validated (and typed) by Scenario.with_overrides."""
-    checked = base.with_overrides(nest([key], [value]), origin=origin)
+    checked = base.with_overrides(nest([key], [value]), origin=origin, folder=folder)
     return param_value(checked.params, key)
 
 
@@ -571,7 +645,8 @@ def check_city_and_funding(scenario: Scenario, where: str, checked: dict) -> Non
     from sim import funding
     from sim.model import GovernanceModel
 
-    city_key = digest([scenario.params[s] for s in ("city", "classification")])
+    city_key = digest([scenario.params[s] for s in ("city", "classification")]
+                      + [scenario.city_sha256])
     funding_key = digest([city_key, scenario.params["funding"]])
     if funding_key in checked:
         return

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -132,7 +133,7 @@ class InProcessExecutor(Executor):
         return future
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
+def process_pool(workers: int) -> "WorkerPool":
     """Local worker processes, forked from a server that has already imported the model."""
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
@@ -140,7 +141,86 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         context.set_forkserver_preload(["sim.batch.runner", "sim.model"])
     else:
         context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return WorkerPool(workers, context)
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers end with their driver.
+
+    Each worker watches a pipe (the lifeline) whose only writing end the driver holds. The
+    kernel closes that end when the driver dies, however it dies (kill -9, a lost session), and
+    `stop()` closes it on purpose: either way every worker exits within a second, dropping the
+    run it had. Without it a worker whose driver died would finish the runs queued for it and
+    then wait for more for ever. The forkserver (the workers' parent, not the driver) lives only
+    while the driver or a worker holds its "alive" pipe, so it goes with them."""
+
+    def __init__(self, workers: int, context):
+        self._lifeline_read, self._lifeline = context.Pipe(duplex=False)
+        # The reading end stays open here: workers are started as runs are submitted, and each
+        # is sent a copy of it.
+        super().__init__(max_workers=workers, mp_context=context, initializer=watch_driver,
+                         initargs=(self._lifeline_read,))
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(guarded, fn, *args, **kwargs)
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop now: the workers drop the runs in flight and exit; queued runs are cancelled."""
+        self._lifeline.close()
+        self.shutdown(wait=wait, cancel_futures=True)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+        if wait:  # every worker has exited
+            self._lifeline.close()
+            self._lifeline_read.close()
+
+    def __exit__(self, kind, error, tb):
+        if kind is None:
+            self.shutdown(wait=True)
+        else:  # an error or an interrupt: nobody wants the runs in flight
+            self.stop()
+        return False
+
+
+# A worker's state, guarded by a lock: is it inside a submitted function, and has its driver gone?
+_worker_lock = threading.Lock()
+_worker_state = {"computing": False, "driver_gone": False}
+IDLE_GRACE = 1.0  # seconds a worker not computing waits, after its driver went, before exiting
+
+
+def guarded(fn, /, *args, **kwargs):
+    """Run `fn` in a worker, marked as computing. A worker whose driver has gone exits here
+    instead of sending a result nobody will read."""
+    with _worker_lock:
+        if _worker_state["driver_gone"]:
+            os._exit(1)
+        _worker_state["computing"] = True
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        with _worker_lock:
+            _worker_state["computing"] = False
+            if _worker_state["driver_gone"]:
+                os._exit(1)
+
+
+def watch_driver(lifeline) -> None:
+    """Worker initializer: a thread that ends this process when the driver's end of the
+    lifeline closes."""
+    def watch() -> None:
+        lifeline.poll(None)  # returns at EOF: the driver is gone (nothing is ever sent)
+        with _worker_lock:
+            _worker_state["driver_gone"] = True
+            if _worker_state["computing"]:  # not sending a result: safe to go at once
+                os._exit(1)
+        # Between runs: sending a result, which a pool stopping on purpose still reads (cut
+        # short, it would leave the pool waiting for the rest), or waiting for work that will
+        # not come. `guarded` exits at the next run; this ends the wait.
+        time.sleep(IDLE_GRACE)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-driver", daemon=True).start()
 
 
 @contextmanager
@@ -159,14 +239,16 @@ def executor_for(workers: int | None = None, cluster: str | None = None):
     holder = [process_pool(workers)]
 
     def renew():
-        holder[0].shutdown(wait=False, cancel_futures=True)
+        holder[0].stop(wait=False)
         holder[0] = process_pool(workers)
         return holder[0]
 
     try:
         yield holder[0], workers, renew
-    finally:
-        holder[0].shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # interrupted, or the results cannot be written: drop the runs in flight
+        holder[0].stop()
+        raise
+    holder[0].shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager

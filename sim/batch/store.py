@@ -13,10 +13,14 @@
 Every file is written to a hidden temporary file in its own folder, fsynced and renamed into place
 (`os.replace`), so a reader — pandas, polars, DuckDB — never sees half a file, and a kill at any
 moment loses no finished run. On opening, leftover temporary files and tables of a run without a
-manifest row are removed; that run is done again (its tables come out identical).
+manifest row are removed, as are the manifest rows of runs whose tables are missing or damaged;
+those runs are done again (their tables come out identical). A full disk or a read-only folder
+raises `CannotWrite` (exit code 3): the finished runs are kept, and the same command goes on.
 """
 
+import contextlib
 import datetime
+import errno
 import json
 import os
 import socket
@@ -30,7 +34,7 @@ import pyarrow.parquet as pq
 from sim.batch.experiment import (
     TABLES, Config, Experiment, Task, param_default, replication_seed, run_id,
 )
-from sim.errors import InputError
+from sim.errors import CannotWrite, InputError
 from sim.scenario import Scenario, shown
 
 MANIFEST = "manifest"
@@ -38,6 +42,8 @@ LAYOUT = ("experiment.json: the experiment; manifest/<run_id>.parquet: one row p
           "(status ok or failed); <table>/<run_id>.parquet: the run's rows of that table, each "
           "with the run's identifying columns")
 TMP_SUFFIX = ".tmp"
+# OSErrors that mean "not now": the disk (or the user's quota) is full, or the folder read-only.
+CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 # ---- identifying columns --------------------------------------------------------------------
@@ -111,8 +117,8 @@ def write_atomic(path: Path, write) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with contextlib.suppress(OSError):  # read-only now? the next open removes it
+            tmp.unlink(missing_ok=True)
     fsync_folder(path.parent)
 
 
@@ -124,6 +130,19 @@ def fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def cannot_write(folder: Path):
+    """A full disk or a read-only folder becomes one clear CannotWrite (exit code 3)."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno not in CANNOT_WRITE:
+            raise
+        raise CannotWrite(f"cannot write the results in {folder}/ ({os.strerror(e.errno)}); the "
+                          "finished runs are kept: free some space or make the folder writable, "
+                          "then run the same command again to go on") from e
 
 
 def write_parquet(path: Path, table: pa.Table) -> None:
@@ -168,19 +187,27 @@ class Store:
 
     # -- opening --
     def open(self, experiment: Experiment) -> None:
+        from sim.command import contents
+
         if self.folder.exists() and not self.folder.is_dir():
             raise InputError(f"--out {self.folder}: expected a folder, but it is a file")
-        if self.folder.is_dir() and any(self.folder.iterdir()) and not self.exists():
+        # A batch stopped while making the folder leaves only its lock and temporary files.
+        if (self.folder.is_dir() and not self.exists()
+                and [f for f in contents(self.folder) if f != ".lock"]):
             raise InputError(f"--out {self.folder}: expected an empty folder or the results of a "
                              "batch, but it holds other files (no experiment.json)")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.lock()
+        with cannot_write(self.folder):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.lock()
         try:
-            record = self.merge(self.record(), experiment)
-            for name in (MANIFEST, *experiment.keep):
-                (self.folder / name).mkdir(exist_ok=True)
-            write_json(self.record_path, record)
-            self.tidy()
+            with cannot_write(self.folder):
+                record = self.merge(self.record(), experiment)
+                # experiment.json before the sub-folders: a folder cut short before it holds
+                # nothing but the lock and temporary files, which the same command takes again.
+                write_json(self.record_path, record)
+                for name in (MANIFEST, *experiment.keep):
+                    (self.folder / name).mkdir(exist_ok=True)
+                self.tidy()
         except BaseException:
             self.close()
             raise
@@ -244,10 +271,17 @@ class Store:
         return merged
 
     def tidy(self) -> None:
-        """Remove temporary files a killed batch left, tables of runs with no manifest row
-        saying ok, and damaged manifest rows: those runs are done again."""
-        statuses = self.statuses(refresh=True)
-        ok = {r for r, status in statuses.items() if status == "ok"}
+        """Remove temporary files a killed batch left, damaged manifest rows, the rows of ok
+        runs whose tables are missing or damaged, and tables of runs with no manifest row
+        saying ok: those runs are done again."""
+        for path in self.folder.glob(f".{self.record_path.name}.*{TMP_SUFFIX}"):
+            path.unlink()
+        rows = self.manifest()
+        for run, (status, tables) in list(rows.items()):
+            if status == "unreadable" or (status == "ok" and not self.whole(run, tables)):
+                (self.folder / MANIFEST / f"{run}.parquet").unlink(missing_ok=True)
+                del rows[run]
+        ok = {r for r, (status, _) in rows.items() if status == "ok"}
         for sub in (MANIFEST, *TABLES):
             folder = self.folder / sub
             if not folder.is_dir():
@@ -255,13 +289,20 @@ class Store:
             for path in folder.iterdir():
                 if path.name.startswith(".") and path.name.endswith(TMP_SUFFIX):
                     path.unlink()
-                elif path.suffix != ".parquet":
-                    continue
-                elif sub == MANIFEST and statuses.get(path.stem) == "unreadable":
+                elif sub != MANIFEST and path.suffix == ".parquet" and path.stem not in ok:
                     path.unlink()
-                    del statuses[path.stem]
-                elif sub != MANIFEST and path.stem not in ok:
-                    path.unlink()
+        self._statuses = {r: status for r, (status, _) in rows.items()}
+
+    def whole(self, run: str, tables: str | None) -> bool:
+        """Are the tables an ok run's manifest row lists all there and readable? Only each
+        file's footer is read: a missing, cut or overwritten file fails, and opening stays
+        quick."""
+        for name in filter(None, (tables or "").split(",")):
+            try:
+                pq.read_metadata(self.folder / name / f"{run}.parquet")
+            except (pa.ArrowInvalid, OSError):
+                return False
+        return True
 
     # -- reading --
     def statuses(self, refresh: bool = False) -> dict[str, str]:
@@ -269,23 +310,32 @@ class Store:
         atomic writes make that a disk's doing). Read once when the store is opened."""
         if self._statuses is not None and not refresh:
             return self._statuses
-        folder = self.folder / MANIFEST
-        out: dict[str, str] = {}
-        if folder.is_dir():
-            try:
-                import pyarrow.dataset as ds
-
-                table = ds.dataset(folder, format="parquet").to_table(columns=["run_id", "status"])
-                out = dict(zip(table["run_id"].to_pylist(), table["status"].to_pylist()))
-            except (pa.ArrowInvalid, OSError):
-                for path in sorted(folder.glob("*.parquet")):
-                    try:
-                        row = pq.read_table(path, columns=["run_id", "status"]).to_pylist()[0]
-                        out[row["run_id"]] = row["status"]
-                    except (pa.ArrowInvalid, OSError, IndexError):
-                        out[path.stem] = "unreadable"
+        out = {run: status for run, (status, _) in self.manifest().items()}
         if self.lock_file is not None:
             self._statuses = out
+        return out
+
+    def manifest(self) -> dict[str, tuple[str, str | None]]:
+        """run_id -> (status, the tables the run wrote, comma-separated), from the manifest
+        rows; ("unreadable", None) for a row that cannot be read."""
+        folder = self.folder / MANIFEST
+        columns = ["run_id", "status", "tables"]
+        out: dict[str, tuple[str, str | None]] = {}
+        if not folder.is_dir():
+            return out
+        try:
+            import pyarrow.dataset as ds
+
+            table = ds.dataset(folder, format="parquet").to_table(columns=columns)
+            return dict(zip(table["run_id"].to_pylist(),
+                            zip(table["status"].to_pylist(), table["tables"].to_pylist())))
+        except (pa.ArrowInvalid, OSError):
+            for path in sorted(folder.glob("*.parquet")):
+                try:
+                    row = pq.read_table(path, columns=columns).to_pylist()[0]
+                    out[row["run_id"]] = (row["status"], row["tables"])
+                except (pa.ArrowInvalid, OSError, IndexError):
+                    out[path.stem] = ("unreadable", None)
         return out
 
     def finished(self) -> list[str]:
@@ -294,10 +344,12 @@ class Store:
     # -- writing --
     def write(self, task: Task, result) -> None:
         """Save one run: its tables, then its manifest row (the mark of completion)."""
-        if result.ok:
-            for name, table in result.tables.items():
-                write_parquet(self.folder / name / f"{task.run_id}.parquet", table)
-        write_parquet(self.folder / MANIFEST / f"{task.run_id}.parquet", manifest_row(task, result))
+        with cannot_write(self.folder):
+            if result.ok:
+                for name, table in result.tables.items():
+                    write_parquet(self.folder / name / f"{task.run_id}.parquet", table)
+            write_parquet(self.folder / MANIFEST / f"{task.run_id}.parquet",
+                          manifest_row(task, result))
         if self._statuses is not None:
             self._statuses[task.run_id] = "ok" if result.ok else "failed"
 
@@ -339,6 +391,10 @@ def describe_change(key: str, old: dict, new: dict) -> str:
     for name in ("values", "params"):
         for path, a, b in differences(old[name], new[name]):
             return f"{label} had {path} = {shown(a)} and now has {shown(b)}"
+    if old.get("city_csv_sha256") != new.get("city_csv_sha256"):
+        was, now = (str(r.get("city_csv_sha256"))[:12] for r in (old, new))
+        return (f"{label}'s CSV city {new['params']['city']['source']} has changed since "
+                f"(SHA-256 {was}… now {now}…)")
     return f"{label} differs (the seed or the tables kept)"
 
 
@@ -385,6 +441,11 @@ def config_task(record: dict, run: str) -> Task:
     c = record["configs"][prefix]
     scenario = Scenario(c["scenario"], c["params"], None, "", list(c["files"]))
     scenario = scenario.with_overrides({}, origin=f"experiment.json ({prefix})")
+    expected = c.get("city_csv_sha256")
+    if expected and scenario.city_sha256 != expected:
+        raise InputError(f"{scenario['city']['source']}: expected the CSV city this folder's runs "
+                         f"were made with (SHA-256 {expected[:12]}…), but the file has changed "
+                         "since")
     keys = tuple(record["sweep_keys"])
     config = Config(c["variant"], int(c["point"]), tuple(c["values"][k] for k in keys), scenario,
                     prefix)

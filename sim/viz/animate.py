@@ -1,5 +1,7 @@
 """Films of a run for slides: the neighbourhood graph and the class panels, a frame every few
-days, written as a GIF (Pillow) or an MP4 (ffmpeg) with matplotlib's movie writers."""
+days, with a title in words and a caption (the day, the policy, a sentence of what is happening);
+or two runs of the same city and seed side by side (e.g. before and after the reform) as one
+film. Written as a GIF (Pillow) or an MP4 (ffmpeg) with matplotlib's movie writers."""
 
 import shutil
 from pathlib import Path
@@ -7,9 +9,12 @@ from pathlib import Path
 import numpy as np
 from matplotlib import animation
 
+from matplotlib.figure import Figure
+
 from sim.errors import InputError
 from sim.viz import graph, story
-from sim.viz.figures import frame_figure
+from sim.viz.captions import period_day
+from sim.viz.figures import frame_figure, pair_figure
 
 WRITERS = {".gif": "pillow", ".mp4": "ffmpeg"}
 
@@ -38,26 +43,33 @@ def frame_days(days: int, every: int | None = None, frames: int = 73) -> list[in
 
 def film(model, out: Path, lang: str = "en", communities: list[int] | None = None,
          every: int | None = None, fps: int = 8, dpi: int = 80, progress=None,
-         story_seed: int = 0) -> Path:
-    """Run `model` to its last day, writing a frame every `every` days into `out`."""
+         story_seed: int = 0, beside=None, title: str | None = None) -> Path:
+    """Run `model` to the last day of its reported period, writing a frame every `every` days
+    into `out`; with `beside` (another run of the same city and seed), the two side by side.
+    `title`: the film's title (default: the policy's title in words)."""
     out = Path(out)
     kind = check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    view = graph.layout(model, communities)
+    models = [model] if beside is None else [model, beside]
+    views = [graph.layout(m, communities) for m in models]
     rng = np.random.default_rng(story_seed)  # the film's own: never the model's streams
     days = frame_days(model.days, every)
     writer = animation.PillowWriter(fps=fps) if kind == "pillow" else \
         animation.FFMpegWriter(fps=fps, codec="h264", extra_args=["-pix_fmt", "yuv420p"])
-    fig = frame_figure(model, view, lang)
+    fig = Figure(figsize=(13.0, 7.2) if beside is None else (13.0, 7.6))
     gid = None
     with writer.saving(fig, str(out), dpi=dpi):
         for k, day in enumerate(days):
-            while model.steps < day and model.running:
-                model.step()
-            if gid is None or k % 15 == 0:  # a new highlighted grievance now and then
-                gid = story.pick(model, rng, view.communities)
+            for m in models:
+                while period_day(m) < day and m.running:
+                    m.step()
             fig.clear()
-            frame_figure(model, view, lang, highlight=gid, figure=fig)
+            if beside is None:
+                if gid is None or k % 15 == 0:  # a new highlighted grievance now and then
+                    gid = story.pick(model, rng, views[0].communities)
+                frame_figure(model, views[0], lang, highlight=gid, figure=fig, title=title)
+            else:
+                pair_figure(models, views, lang, figure=fig, title=title)
             writer.grab_frame()
             if progress:
                 progress(k + 1, len(days))

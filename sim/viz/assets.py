@@ -4,7 +4,9 @@ Solara's page loads its JavaScript, CSS and fonts from a CDN (jsdelivr) through 
 asset proxy, which keeps a copy in a cache folder. Where jsdelivr cannot be reached (a classroom
 or CI behind a firewall that lets only package registries through), the app would stay blank.
 So before the server starts, `ensure_assets()` fills that cache from the npm registry — the same
-files, as npm packages, checked against the registry's sha512 integrity — once per environment.
+files, as npm packages, checked against the registry's sha512 integrity — once per environment:
+it says first what it downloads and how big, then shows the progress; later starts find the
+files and need no network.
 
 `python -m sim.viz.assets` fetches them ahead of time (e.g. in a set-up script).
 """
@@ -74,16 +76,33 @@ def present(name: str, version: str, root: Path | None = None) -> bool:
     return (folder / "package.json").is_file()
 
 
-def fetch(name: str, version: str, root: Path | None = None, timeout: float = 60) -> Path:
+def metadata(name: str, version: str, timeout: float = 60) -> dict:
+    """The registry's `dist` record of one package version (tarball, integrity, unpackedSize)."""
+    meta_url = registry() + name.replace("/", "%2F") + "/" + version
+    with urllib.request.urlopen(meta_url, timeout=timeout) as response:
+        return json.load(response)["dist"]
+
+
+def download(url: str, timeout: float = 60, progress=None) -> bytes:
+    """A file's bytes; `progress(done, total)` after each chunk (total 0 when not announced)."""
+    chunks, done = [], 0
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        while chunk := response.read(1 << 20):
+            chunks.append(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return b"".join(chunks)
+
+
+def fetch(name: str, version: str, root: Path | None = None, timeout: float = 60,
+          dist: dict | None = None, progress=None) -> Path:
     """Download one npm package into the cache as `name@version/…` (the CDN's layout)."""
     root = root or cache_dir()
     target = root / f"{name}@{version}"
-    meta_url = registry() + name.replace("/", "%2F") + "/" + version
-    with urllib.request.urlopen(meta_url, timeout=timeout) as response:
-        meta = json.load(response)
-    dist = meta["dist"]
-    with urllib.request.urlopen(dist["tarball"], timeout=timeout) as response:
-        data = response.read()
+    dist = dist or metadata(name, version, timeout)
+    data = download(dist["tarball"], timeout, progress)
     check_integrity(data, dist, f"{name}@{version}")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -113,24 +132,53 @@ def check_integrity(data: bytes, dist: dict, what: str) -> None:
         raise OSError(f"{what}: the download does not match the registry's shasum")
 
 
-def ensure_assets(root: Path | None = None, quiet: bool = True) -> list[str]:
-    """Fetch the missing packages; returns the problems (empty when all are there). A failure
+def megabytes(n: float) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+class Progress:
+    """Lines of download progress: one at each further tenth of a package."""
+
+    def __init__(self, what: str, announce):
+        self.what, self.announce, self.shown = what, announce, -1
+
+    def __call__(self, done: int, total: int) -> None:
+        tenth = done * 10 // total if total else -1
+        if tenth > self.shown:
+            self.shown = tenth
+            self.announce(f"  {self.what}: {megabytes(done)} of {megabytes(total)} "
+                          f"({tenth * 10}%)")
+
+
+def ensure_assets(root: Path | None = None, announce=None) -> list[str]:
+    """Fetch the missing packages, saying first what and how big and then how far (`announce`
+    gets the lines; None: silent); returns the problems (empty when all are there). A failure
     is not fatal: solara then tries jsdelivr itself."""
-    problems = []
-    for name, version in packages():
-        if present(name, version, root):
-            continue
+    say = announce or (lambda line: None)
+    missing = [(n, v) for n, v in packages() if not present(n, v, root)]
+    if not missing:
+        return []
+    problems, dists = [], {}
+    for name, version in missing:
         try:
-            fetch(name, version, root)
-            if not quiet:
-                print(f"fetched {name}@{version}")
+            dists[name, version] = metadata(name, version)
+        except (OSError, ValueError, KeyError) as e:
+            problems.append(f"{name}@{version}: {e}")
+    if dists:
+        unpacked = sum(d.get("unpackedSize", 0) for d in dists.values())
+        say(f"First start: fetching the app's browser files once from {registry()} "
+            f"({', '.join(f'{n}@{v}' for n, v in dists)}; about {megabytes(unpacked)} on disk "
+            f"in {cache_dir() if root is None else root}); later starts need no network.")
+    for (name, version), dist in dists.items():
+        try:
+            fetch(name, version, root, dist=dist, progress=Progress(f"{name}@{version}", say))
         except (OSError, ValueError, KeyError, tarfile.TarError) as e:
             problems.append(f"{name}@{version}: {e}")
     return problems
 
 
 if __name__ == "__main__":
-    trouble = ensure_assets(quiet=False)
+    trouble = ensure_assets(announce=print)
     for line in trouble:
         print(f"could not fetch {line}", file=sys.stderr)
     print(f"app assets in {cache_dir()}" if not trouble else "some app assets are missing")

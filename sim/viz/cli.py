@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sim.errors import CannotWrite, InputError
 
-VIZ_HELP = "watch a run in the browser: the Mesa SolaraViz teaching app"
-ANIMATE_HELP = "write a GIF or MP4 film of a run (graph and class panels), for slides"
+VIZ_HELP = "watch a run in the browser: the teaching app (Mesa and Solara)"
+ANIMATE_HELP = ("write a GIF or MP4 film of a run (graph and class panels, with captions), or of "
+                "two runs side by side, for slides")
 
 
 def add_parsers(subparsers) -> None:
@@ -20,7 +21,8 @@ def add_parsers(subparsers) -> None:
                      "xining-classified)")
     add_run_options(viz, number, whole)
     viz.add_argument("--host", default="127.0.0.1", help="address to serve on (default: "
-                     "127.0.0.1, this computer only)")
+                     "127.0.0.1, this computer only; 0.0.0.0: every network, so that students "
+                     "can open it too: every address is printed)")
     viz.add_argument("--port", type=port, default=8765, help="port (default 8765; 0 = any free)")
     viz.add_argument("--open", action="store_true", help="open the app in the web browser")
     anim = subparsers.add_parser("animate", help=ANIMATE_HELP, description=ANIMATE_HELP)
@@ -34,6 +36,11 @@ def add_parsers(subparsers) -> None:
     anim.add_argument("--fps", type=whole, default=8, help="frames a second (default 8)")
     anim.add_argument("--dpi", type=whole, default=80, help="resolution (default 80: 1040 x 576 "
                       "pixels)")
+    anim.add_argument("--beside", metavar="SCENARIO", help="a second scenario, filmed beside the "
+                      "first with the same city and seed (e.g. xining-uniform --beside "
+                      "xining-classified: before and after the reform)")
+    anim.add_argument("--title", help="the film's title (default: the scenario's title in "
+                      "words)")
 
 
 def add_run_options(parser, number, whole) -> None:
@@ -53,7 +60,7 @@ def add_run_options(parser, number, whole) -> None:
 def app_config(args):
     """The app's settings from the command line: a scenario at a watchable scale, or a stored
     run exactly as it was made. Checks everything before anything starts."""
-    from sim.viz.app import APP_RESIDENTS_PER_BUILDING, APP_SCALE, AppConfig
+    from sim.viz.app import APP_SCALE, AppConfig, residents_per_building
     from sim.viz.controls import base_scenario, probe
     from sim.viz.graph import parse_communities
 
@@ -73,9 +80,9 @@ def app_config(args):
                            replay={"store": str(args.store), "run": str(args.run_id)})
     else:
         scale = args.scale or APP_SCALE
-        rpb = max(5, round(APP_RESIDENTS_PER_BUILDING * scale / APP_SCALE))
         config = AppConfig(scenario=args.scenario, scale=scale, days=args.days, seed=args.seed,
-                           overrides={"residents_per_building": rpb}, lang=args.lang)
+                           overrides={"residents_per_building": residents_per_building(scale)},
+                           lang=args.lang)
     base = base_scenario(config.scenario, config.overrides, config.scale, config.days)
     config.scenario = str(base.path) if base.path else config.scenario
     try:
@@ -102,14 +109,28 @@ def run_animate(args) -> int:
     """`shequ animate`: run the model and write the film."""
     from sim.command import check_file, output_file
     from sim.viz.animate import check_out, film
-    from sim.viz.controls import TeachingModel
+    from sim.viz.controls import TeachingModel, base_scenario
 
     check_out(args.out)
     check_file(args.out, "--out")
     config = app_config(args)
+    if args.beside and config.replay:
+        raise InputError("--beside: a replay films the stored run alone; expected no --beside "
+                         "with --run")
+    other = base_scenario_of(args.beside, config) if args.beside else None
     start = time.perf_counter()
-    model = TeachingModel(**config.fixed_params())
-    print(f"{model.policy.name}: {model.days} days, scale {model.scale:g}, seed {model.seed}; "
+    years = base_scenario(config.scenario, config.overrides, config.scale, config.days)["run"].get(
+        "warmup_years", 0)
+    if years:
+        print(f"warming up: the scenario's {years} warm-up year(s) run before day 1 ...",
+              flush=True)
+    model = TeachingModel(**config.fixed_params(), watch=True)
+    beside = None
+    if other is not None:
+        beside = TeachingModel(**(config.fixed_params() | {"policy": other, "rng": model.seed}),
+                               watch=True)
+    names = model.policy.name + (f" beside {beside.policy.name}" if beside else "")
+    print(f"{names}: {model.days} days, scale {model.scale:g}, seed {model.seed}; "
           f"filming to {args.out}", flush=True)
 
     def progress(done, total):
@@ -119,12 +140,23 @@ def run_animate(args) -> int:
     try:
         with output_file(args.out, "--out") as tmp:
             film(model, tmp, lang=args.lang, communities=config.communities, every=args.every,
-                 fps=args.fps, dpi=args.dpi, progress=progress)
+                 fps=args.fps, dpi=args.dpi, progress=progress, beside=beside, title=args.title)
     except OSError as e:
         raise CannotWrite(f"--out {args.out}: cannot write ({e}); expected a writable file") \
             from None
     print(f"{time.perf_counter() - start:.1f} s; film written to {args.out}")
     return 0
+
+
+def base_scenario_of(name: str, config) -> str:
+    """The --beside scenario's file, checked now (a missing one is one clear line)."""
+    from sim.viz.controls import base_scenario
+
+    try:
+        base = base_scenario(name, config.overrides, config.scale, config.days)
+    except InputError as e:
+        raise InputError(f"--beside {e}") from None
+    return str(base.path) if base.path else name
 
 
 def write_figures(model, folder, lang: str = "en", communities: list[int] | None = None) -> list[Path]:

@@ -1,10 +1,15 @@
 """The controls a class plays with, and the model they drive.
 
-`CONTROLS` declares every control once (its label, its kind and range, and how it reads its
-default from a scenario, so defaults are never typed twice); `TeachingModel` is the
-`GovernanceModel` that takes the controls as keyword arguments and turns them into scenario
-overrides. A control left at its default changes nothing, so a replayed run with untouched
-controls is the identical run.
+`CONTROLS` declares every control once (its label, its kind and range, whether it defines the
+city, and how it reads its default from a scenario, so defaults are never typed twice);
+`TeachingModel` is the `GovernanceModel` that takes the controls as keyword arguments and turns
+them into scenario overrides, and that takes the policy levers mid-run, from the next day. A
+control left at its default changes nothing, so a replayed run with untouched controls is the
+identical run.
+
+Policy levers (funding, grid size, four-party linkage, the type measures) act mid-run; the
+controls that define the city (the classification thresholds; in the app also the scenario,
+the scale and the seed) apply when a new run starts (Reset).
 """
 
 import json
@@ -15,10 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from sim.model import GovernanceModel, nest
+from mesa.time import Schedule
+
+from sim import funding, phases
+from sim.agents import FourPartyLinkage, OwnersCommittee
+from sim.model import GovernanceModel, first_of, nest
 from sim.parameters import CLASSES, MEASURES
 from sim.scenario import Scenario, load
 from sim.viz.labels import text
+from sim.viz.plots import class_funds
 
 SCHEMES = ("by_class", "per_capita", "needs_based")
 REFORM = "xining-classified"  # where a measure goes when the scenario shown does not use it
@@ -35,6 +45,7 @@ class Control:
     lo: float | None = None
     hi: float | None = None
     step: float | None = None
+    city: bool = False  # defines the city: applies when a new run starts (Reset), not mid-run
 
 
 def scheme_label(scheme: str, lang: str) -> str:
@@ -83,15 +94,18 @@ CONTROLS: tuple[Control, ...] = (
             lambda p: bool(p["mechanisms"]["four_party_linkage"])),
     *(Control(f"measure_{m}", "Checkbox", _measure_label(m), measure_on(m)) for m in MEASURES),
     Control("commercial_share_min", "SliderFloat", _label("commercial_share_min"),
-            lambda p: float(p["classification"]["commercial_share_min"]), 0.0, 1.0, 0.05),
+            lambda p: float(p["classification"]["commercial_share_min"]), 0.0, 1.0, 0.05,
+            city=True),
     Control("old_residents_max_a", "SliderInt", _label("old_residents_max_a"),
-            lambda p: int(p["classification"]["old_residents_max_a"]), 0, 10_000, 250),
+            lambda p: int(p["classification"]["old_residents_max_a"]), 0, 10_000, 250, city=True),
     Control("population_min_b", "SliderInt", _label("population_min_b"),
-            lambda p: int(p["classification"]["population_min_b"]), 0, 20_000, 500),
+            lambda p: int(p["classification"]["population_min_b"]), 0, 20_000, 500, city=True),
     Control("old_residents_min_b", "SliderInt", _label("old_residents_min_b"),
-            lambda p: int(p["classification"]["old_residents_min_b"]), 0, 10_000, 250),
+            lambda p: int(p["classification"]["old_residents_min_b"]), 0, 10_000, 250, city=True),
 )
 CONTROL_NAMES = tuple(c.name for c in CONTROLS)
+CONTROL = {c.name: c for c in CONTROLS}
+FUNDING_LEVERS = ("funding_scheme", *(f"fund_{c}" for c in CLASSES), "hold_total")
 
 
 def base_scenario(scenario: str | Scenario | None = None, overrides: dict | None = None,
@@ -152,9 +166,10 @@ def measure_lists(base: Scenario, switches: dict[str, bool]) -> dict[str, list[s
 
 def funding_overrides(base: Scenario, p: dict, classification: dict) -> dict:
     """The `funding` overrides for the money controls, or {} when the communities' funds come out
-    the same as the base's. Holding the total scales the class amounts so that the city total
-    stays the base's; whole yuan cannot always add up exactly (e.g. 55 A communities), and then
-    the total is left unchecked (off by at most a yuan a community)."""
+    the same as the base's. Holding the total keeps the class amounts that were moved and scales
+    the others so that the city total stays the base's (see `held_amounts`); whole yuan cannot
+    always add up exactly (e.g. 55 A communities), and then the total is left unchecked (off by
+    at most a yuan a community)."""
     keys = ("funding_scheme", "hold_total", *(f"fund_{c}" for c in CLASSES))
     if not classification and not any(k in p for k in keys):
         return {}
@@ -165,12 +180,10 @@ def funding_overrides(base: Scenario, p: dict, classification: dict) -> dict:
     base_funds = probe(base).funds
     total = int(base["funding"]["total"]) or int(base_funds.sum())
     if scheme == "by_class":
-        wanted = {c: int(p.get(f"fund_{c}", default_fund(c)(base.params))) for c in CLASSES}
-        amounts = dict(wanted)
+        defaults = {c: default_fund(c)(base.params) for c in CLASSES}
+        wanted = {c: int(p.get(f"fund_{c}", defaults[c])) for c in CLASSES}
         counts = {c: int(np.sum(world.classes == c)) for c in CLASSES}
-        spent = sum(counts[c] * wanted[c] for c in CLASSES)
-        if hold and spent:
-            amounts = exact_amounts({c: total * wanted[c] / spent for c in CLASSES}, counts, total)
+        amounts = held_amounts(defaults, wanted, counts, total) if hold else dict(wanted)
         exact = sum(counts[c] * amounts[c] for c in CLASSES)
         money = {"scheme": "by_class", "by_class": amounts,
                  "total": exact if hold and exact == total else 0}
@@ -183,15 +196,37 @@ def funding_overrides(base: Scenario, p: dict, classification: dict) -> dict:
     return money
 
 
+def held_amounts(current: dict[str, int], wanted: dict[str, int], counts: dict[str, int],
+                 total: int) -> dict[str, int]:
+    """Class amounts that keep the city total `total` (communities x amount): the classes whose
+    amount was moved (`wanted` differs from `current`) keep it, the others are scaled by one
+    factor to make up the total. When the moved ones alone exceed the total, or every class was
+    moved, all are scaled instead. Whole yuan, exact where a few yuan can make it so."""
+    present = [c for c in wanted if counts.get(c)]
+    moved = [c for c in present if wanted[c] != current.get(c)]
+    rest = [c for c in present if c not in moved]
+    fixed = sum(counts[c] * wanted[c] for c in moved)
+    free = sum(counts[c] * current[c] for c in rest)
+    if rest and free > 0 and fixed <= total:
+        factor = (total - fixed) / free
+        ideal = {c: float(wanted[c]) for c in wanted} | {c: current[c] * factor for c in rest}
+        return exact_amounts(ideal, counts, total, adjustable=rest)
+    spent = sum(counts[c] * wanted[c] for c in present)
+    if not spent:
+        return dict(wanted)
+    return exact_amounts({c: total * wanted[c] / spent for c in wanted}, counts, total)
+
+
 def exact_amounts(ideal: dict[str, float], counts: dict[str, int], total: int,
-                  reach: int = 300) -> dict[str, int]:
+                  reach: int = 300, adjustable: list[str] | None = None) -> dict[str, int]:
     """Whole-yuan amounts by class near `ideal` whose city total is exactly `total` when a change
-    of at most `reach` yuan in one or two classes can make it so; else the rounded amounts."""
+    of at most `reach` yuan in one or two (`adjustable`) classes can make it so; else the
+    rounded amounts."""
     amounts = {c: round(v) for c, v in ideal.items()}
-    short = total - sum(counts[c] * amounts[c] for c in amounts)
+    short = total - sum(counts.get(c, 0) * amounts[c] for c in amounts)
     if short == 0:
         return amounts
-    present = [c for c in amounts if counts[c] and amounts[c]]
+    present = [c for c in (adjustable or amounts) if counts.get(c) and amounts[c]]
     best = None  # (largest change, changes)
     for i, a in enumerate(present):
         for b in present[i:]:
@@ -240,13 +275,41 @@ class TeachingModel(GovernanceModel):
     `scale`, `days`, `rng`, and `overrides`: scenario keys as `key` or `section__key`, e.g. a
     replayed run's), and the controls of `CONTROLS` by name, or as a dict `controls` (None or
     absent: the scenario's value). `self.control_overrides` holds the scenario overrides the
-    controls made.
+    controls made. `watch=True` (the app, the films): the warm-up years run at once while the
+    model is made, and the run stops at the end of the reported period (without the run-on
+    days that close its last grievances); `period_day` counts the reported period's days done.
 
-    The scenario is `policy` here, not `scenario`: Mesa's SolaraViz Reset passes a model that
-    takes `scenario` a `mesa.experimental.scenarios.Scenario` of its own.
+    The scenario is `policy` here, not `scenario`: Mesa's Reset (its ModelController) passes a
+    model that takes `scenario` a `mesa.experimental.scenarios.Scenario` of its own.
 
-    `self.lock` is held while a day runs: SolaraViz steps the model in one thread while the page
-    draws it in another, and a drawing holds the lock too, so it never sees half a day.
+    Mid-run: `request(name=value, ...)` asks for policy levers from the next day (before the
+    reported period's first day, at once); `self.levers` are the lever values the model uses now,
+    `self.pending` what changes at the next day, `self.changes` what changed on which day (the
+    plots mark them), `self.revision` how many times levers were applied.
+    What each lever recomputes, on the model's current structure (to move into the model later):
+
+    - funding: `funds` (funding.allocate on the model's own classes) and the committees' `fund`;
+      the ledger's balance gets the difference of the new and the old annual fund pro rata for
+      the days left of the budget year (never below 0: money spent stays spent), `allocated`
+      (the reported period's) the difference for the period's budget years left, and the ledger's
+      `funds` the new amounts (next year's, and the monthly spending plan's from today);
+    - grid size: the grid workers are removed and placed anew (`place_grid_workers`), then
+      `discovery_rate` (phases.discovery_rates);
+    - four-party linkage and the type measures: property companies' `red`, committees'
+      `purchased_services`, owners' committees and linkages added or removed where the measures
+      and the switch now put them (`compound_has_committee`, `three_no`, `compound_linked`; cases
+      waiting for a meeting that no longer exists go back to their level), arise rates
+      (phases.arise_rates), `discovery_rate`, the ladder's capacities (its smoothed workload
+      kept), success bonuses and deliberation; joint meetings are scheduled when the first
+      linkage appears.
+
+    With `watch`, after the warm-up the ledger's `open_year` is called at once (its scheduled
+    event calls it again after the next day, to the same effect), so that day 0 shows a full
+    year's funds.
+
+    `self.lock` is held while a day runs (scheduled events included): the app steps the model in
+    one thread while the page draws it in another, and a drawing holds the lock too while it
+    reads the model, so it never sees half a day.
     """
 
     def __init__(self, *, policy: str | Scenario | None = None, scale: float | None = None,
@@ -263,16 +326,252 @@ class TeachingModel(GovernanceModel):
                  measure_security_patrols: bool | None = None,
                  measure_central_households: bool | None = None,
                  commercial_share_min: float | None = None, old_residents_max_a: int | None = None,
-                 population_min_b: int | None = None, old_residents_min_b: int | None = None):
+                 population_min_b: int | None = None, old_residents_min_b: int | None = None,
+                 watch: bool = False):
         values = dict(controls or {}) | {k: v for k, v in locals().items()
                                          if k in CONTROL_NAMES and v is not None}
         base = base_scenario(policy, overrides, scale, days)
         self.control_overrides = teaching_overrides(base, values)
-        if self.control_overrides:
-            base = base.with_overrides(self.control_overrides, origin="the app's controls")
+        # Always a private copy: levers moved mid-run change the model's parameters in place.
+        base = base.with_overrides(self.control_overrides, origin="the app's controls")
         self.lock = threading.RLock()
+        self.pending: dict = {}  # lever -> value, from the next day
+        self.pending_money: dict | None = None  # the funding parameters that go with them
+        self.changes: list[Change] = []
+        self.revision = 0  # levers applied so far (a drawing of the model is stale when it grows)
         super().__init__(scenario=base, rng=rng)
+        self.levers = self.read_levers(values.get("hold_total"))
+        self.fund_history = [(0, class_funds(self))]  # (first day, funds by class), for the plots
+        self.meetings_scheduled = bool(self.linkages)
+        self.watch = watch
+        advance = self.step  # Mesa's time loop: scheduled events, then GovernanceModel.step
 
-    def step(self) -> None:
+        def step() -> None:
+            """One day, the levers asked for since the last one applied first."""
+            with self.lock:
+                self.apply_pending()
+                advance()
+                if self.watch and self.day >= self.report_end - 1:
+                    self.running = False
+        self.step = step
+        while watch and self.steps < self.warmup_days and self.running:
+            self.step()
+        if watch and self.warmup_days:
+            # The period's first budget year opens now, not with its event after the next day,
+            # so that day 0 shows a full year's funds (the event then opens it again, alike).
+            self.ledger.open_year()
+
+    @property
+    def period_day(self) -> int:
+        """Days of the reported period done (the warm-up not counted)."""
+        return max(0, self.steps - self.warmup_days)
+
+    # ---- levers mid-run -----------------------------------------------------------------------
+    def read_levers(self, hold: bool | None = None) -> dict:
+        """The lever values of the model's parameters (funds of a class: its mean where the
+        scheme is neither uniform nor by class)."""
+        levers = {c.name: c.default(self.p) for c in CONTROLS}
+        if self.p["funding"]["scheme"] not in ("uniform", "by_class"):
+            levers |= class_means(self.funds, self.classes)
+        if hold is not None:
+            levers["hold_total"] = bool(hold)
+        return levers
+
+    def shown(self) -> dict:
+        """The levers as the model uses them from the next day."""
+        return self.levers | self.pending
+
+    def request(self, **changes) -> dict:
+        """Policy levers from the next day (before the reported period's first day: at once).
+        Returns `shown()`: with a held city total, the other classes' funds have moved."""
+        unknown = set(changes) - set(CONTROL_NAMES)
+        if unknown:
+            raise TypeError(f"unknown levers: {', '.join(sorted(unknown))}")
+        city = sorted(k for k in changes if CONTROL[k].city)
+        if city:
+            raise ValueError(f"{', '.join(city)}: defines the city; applies when a new run starts")
         with self.lock:
-            super().step()
+            wanted = self.shown() | changes
+            money = self.pending_money
+            if set(changes) & set(FUNDING_LEVERS):
+                money, funds = self.resolve_funding(wanted)
+                wanted |= class_means(funds, self.classes)
+            self.pending = {k: v for k, v in wanted.items() if v != self.levers[k]}
+            self.pending_money = money if any(k in self.pending for k in FUNDING_LEVERS) else None
+            if self.period_day == 0:  # the reported period has not begun: at once
+                self.apply_pending()
+            return self.shown()
+
+    def resolve_funding(self, wanted: dict) -> tuple[dict, np.ndarray]:
+        """The funding parameters and each community's fund for the wanted funding levers. A held
+        total is the city total of the funds now (pending ones included); moved class amounts are
+        kept and the other classes scaled (`held_amounts`)."""
+        scheme = scheme_of(wanted["funding_scheme"])
+        now = self.pending_funds()
+        total = int(now.sum())
+        hold = bool(wanted["hold_total"])
+        if scheme == "by_class":
+            counts = {c: int(np.sum(self.classes == c)) for c in CLASSES}
+            current = {c: int(v) for c, v in class_means(now, self.classes, "").items()}
+            asked = {c: int(wanted[f"fund_{c}"]) for c in CLASSES}
+            amounts = held_amounts(current, asked, counts, total) if hold else asked
+            exact = sum(counts[c] * amounts[c] for c in CLASSES)
+            money = {"scheme": "by_class", "by_class": amounts,
+                     "total": exact if hold and exact == total else 0}
+        else:
+            money = {"scheme": scheme, "total": total if hold or scheme == "needs_based" else 0}
+        full = self.p["funding"] | money
+        return money, funding.allocate(full, self.communities, self.classes, "the app's levers")
+
+    def pending_funds(self) -> np.ndarray:
+        if self.pending_money is None:
+            return self.funds
+        full = self.p["funding"] | self.pending_money
+        return funding.allocate(full, self.communities, self.classes, "the app's levers")
+
+    def apply_pending(self) -> None:
+        """Make the pending levers the model's, and note the day (see the class docstring)."""
+        if not self.pending:
+            return
+        changed, money = self.pending, self.pending_money
+        self.pending, self.pending_money = {}, None
+        if money is not None:
+            self.set_funding(money)
+        if "households_per_grid" in changed:
+            self.set_grid_size(int(changed["households_per_grid"]))
+        switches = {m: bool(changed[f"measure_{m}"]) for m in MEASURES if f"measure_{m}" in changed}
+        if switches:
+            self.p["measures"] = measure_lists(self.p, switches)
+        if "four_party_linkage" in changed:
+            self.p["mechanisms"]["four_party_linkage"] = bool(changed["four_party_linkage"])
+        if switches or "four_party_linkage" in changed:
+            self.refresh_institutions()
+        self.levers |= changed
+        self.revision += 1
+        if self.period_day:
+            self.changes.append(Change(day=self.period_day, values=dict(changed)))
+
+    def set_funding(self, money: dict) -> None:
+        """New annual funds from today: this year's rest re-divided pro rata (see the class
+        docstring)."""
+        self.p["funding"] |= money
+        new = funding.allocate(self.p["funding"], self.communities, self.classes,
+                               "the app's levers")
+        delta = (new - self.funds).astype(float)
+        at_year_end = self.steps % 365 == 0 and self.steps > 0  # the new year opens with `new`
+        left = 0.0 if at_year_end else (365 - self.steps % 365) / 365
+        ledger = self.ledger
+        ledger.balance = np.maximum(ledger.balance + delta * self.scale * left, 0.0)
+        ledger.allocated = ledger.allocated + np.rint(delta * self.period_years_left()).astype(
+            np.int64)
+        ledger.funds = new.astype(float) * self.scale
+        self.funds = new
+        for committee in self.committees:
+            committee.fund = int(new[committee.community])
+        self.fund_history.append((self.period_day, class_funds(self)))
+
+    def period_years_left(self) -> float:
+        """Budget years of the reported period from the next day on (the current one pro rata)."""
+        first, last = self.warmup_years, (self.report_end - 1) // 365
+        year, done = divmod(self.steps, 365)
+        return sum(1 - done / 365 if y == year else 1.0 for y in range(max(year, first), last + 1))
+
+    def set_grid_size(self, households_per_grid: int) -> None:
+        """Grids of a new size: the grid workers are placed anew, discovery follows."""
+        self.p["mechanisms"]["households_per_grid"] = households_per_grid
+        for worker in self.grid_workers:
+            worker.remove()
+        households = self.communities["population"].to_numpy() / self.p["city"]["household_size"]
+        self.grid_workers = self.place_grid_workers(households, self.cell)
+        self.discovery_rate = phases.discovery_rates(self)
+
+    def cell(self, building: int):
+        return self.space[int(building)]
+
+    def refresh_institutions(self) -> None:
+        """Re-derive what the type measures and the linkage switch decide (class docstring)."""
+        red = self.measure("red_property")
+        for company in self.companies:
+            company.red = bool(red[company.community])
+        purchased = self.measure("purchased_services")
+        for committee in self.committees:
+            committee.purchased_services = bool(purchased[committee.community])
+        self.place_owners_committees()
+        self.place_linkages()
+        self.arise_potential, self.arise_rates = phases.arise_rates(self)
+        self.arise_kept = np.divide(self.arise_rates, self.arise_potential,
+                                    out=np.zeros_like(self.arise_rates),
+                                    where=self.arise_potential > 0).ravel()
+        self.discovery_rate = phases.discovery_rates(self)
+        workload = self.ladder.workload.copy()
+        self.ladder.build_pools()
+        self.ladder.workload = workload
+        self.ladder.refresh_success()
+        self.ladder.deliberation = self.measure("deliberation")
+
+    def place_owners_committees(self) -> None:
+        """Owners' committees where the city has them, and in the old compounds of classes with
+        the owners'-committee measure."""
+        kinds = self.compounds["kind"].to_numpy()
+        community = self.compounds["community"].to_numpy()
+        wanted = self.compounds["has_owners_committee"].to_numpy() | (
+            self.measure("owners_committees")[community] & (kinds == "old"))
+        population = self.compounds["population"].to_numpy()
+        self.owners_committees = self.reconcile(
+            self.owners_committees, wanted,
+            lambda j, at: OwnersCommittee(self, at, community[j], compound=j,
+                                          residents=int(population[j]),
+                                          self_managing=not self.compound_has_company[j]))
+        self.compound_has_committee = wanted
+        self.three_no = (kinds == "old") & ~self.compound_has_company & ~wanted
+
+    def place_linkages(self) -> None:
+        """Four-party linkages where a party branch meets a company or an owners' committee, if
+        the switch is on; joint meetings scheduled once the first one exists."""
+        branched = np.zeros(len(self.compounds), bool)
+        branched[[b.compound for b in self.branches]] = True
+        wanted = (branched & (self.compound_has_company | self.compound_has_committee)
+                  & bool(self.p["mechanisms"]["four_party_linkage"]))
+        community = self.compounds["community"].to_numpy()
+        self.linkages = self.reconcile(
+            self.linkages, wanted,
+            lambda j, at: FourPartyLinkage(self, at, community[j], compound=j))
+        self.compound_linked = wanted
+        g = self.grievances
+        ids = g.open_ids
+        g.in_linkage[ids[g.in_linkage[ids] & ~wanted[g.compound[ids]]]] = False
+        if self.linkages and not self.meetings_scheduled:
+            every = self.p["mechanisms"]["linkage_meeting_days"]
+            start = (self.steps // every + 1) * every + 0.5  # as if scheduled from day 0
+            self.schedule_recurring(self.ladder.hold_joint_meetings,
+                                    Schedule(interval=every, start=start))
+            self.meetings_scheduled = True
+
+    def reconcile(self, agents: list, wanted: np.ndarray, make) -> list:
+        """Agents of one kind, one per compound where `wanted`: the others removed, the missing
+        ones made (`make(compound, cell)`) at the compound's first building."""
+        first = first_of(self.buildings["compound"].to_numpy(), len(self.compounds))
+        keep = []
+        for agent in agents:
+            if wanted[agent.compound]:
+                keep.append(agent)
+            else:
+                agent.remove()
+        have = {a.compound for a in keep}
+        keep += [make(j, self.cell(first[j])) for j in np.flatnonzero(wanted) if j not in have]
+        return sorted(keep, key=lambda a: a.compound)
+
+
+@dataclass(frozen=True)
+class Change:
+    """Levers moved during a run, acting from day index `day` (0-based, as the daily table)."""
+
+    day: int
+    values: dict
+
+
+def class_means(funds: np.ndarray, classes: np.ndarray, prefix: str = "fund_") -> dict:
+    """Each class's mean fund (whole yuan), as lever values `fund_X` (or by class with prefix
+    ""); classes without a community are left out."""
+    return {f"{prefix}{c}": int(round(funds[classes == c].mean())) for c in CLASSES
+            if np.any(classes == c)}

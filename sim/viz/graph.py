@@ -7,8 +7,12 @@ satisfaction, on a halo coloured by the kind of their compound; open grievances 
 around their building; grid workers, party branches, property companies, owners' committees,
 the community office and four-party linkages are drawn as distinct markers beside their
 building. The same drawing serves the app, the films and the static figures.
+
+`snapshot(model, view)` reads what the drawing needs (the app holds the model's lock for that
+only, a few milliseconds) and `draw_state` draws it without touching the model.
 """
 
+import html
 from dataclasses import dataclass, field
 
 import matplotlib.colors as mcolors
@@ -154,9 +158,51 @@ def institutions(model, view: GraphView) -> dict[str, list[int]]:
     return out
 
 
-def draw_graph(ax, model, view: GraphView, lang: str = "en", highlight: int | None = None):
+@dataclass
+class GraphState:
+    """What the graph shows of a model at one moment, per drawn building (`view.buildings`
+    order) unless said otherwise."""
+
+    edges: list[tuple[int, int, bool]]  # building, building, same compound
+    halo: list[str]  # colour of the building's compound kind
+    residents: np.ndarray
+    satisfaction: np.ndarray  # the residents' mean satisfaction
+    reported: np.ndarray  # open grievances, reported
+    silent: np.ndarray  # open grievances, not yet voiced
+    institutions: dict[str, list[int]]  # marker kind -> buildings (all ids)
+    highlight: int | None  # the building of the story's grievance
+    titles: dict[int, tuple[str, str, float, float]]  # community -> class, name, fund, funds left
+
+
+def snapshot(model, view: GraphView, highlight: int | None = None) -> GraphState:
+    """Read what `draw_state` needs from the model (`highlight`: a grievance's number)."""
+    b = view.buildings
+    compound = model.buildings["compound"].to_numpy()
+    kinds = model.compounds["kind"].to_numpy()[compound[b]]
+    reported, silent = open_grievances(model)
+    found = model.grievances.record(highlight) if highlight is not None else None
+    hb = None if found is None else int(found["building"])
+    names = model.communities["name"].to_numpy()
+    balance, funds = model.ledger.balance, model.ledger.funds
+    titles = {c: (str(model.classes[c]), str(names[c]), float(model.funds[c]),
+                  balance[c] / funds[c] if funds[c] else float("nan")) for c in view.panel}
+    return GraphState(
+        edges=[(u, v, bool(compound[u] == compound[v]))
+               for u, v in model.space.G.subgraph(b.tolist()).edges],
+        halo=[HALO.get(k, HALO_OTHER) for k in kinds], residents=model.building_residents[b],
+        satisfaction=building_satisfaction(model)[b], reported=reported[b], silent=silent[b],
+        institutions=institutions(model, view), highlight=hb, titles=titles)
+
+
+def draw_graph(ax, model, view: GraphView, lang: str = "en", highlight: int | None = None,
+               fontsize: float = 8.5):
     """Draw the drawn communities' graph on `ax`; returns the satisfaction scatter (for a
-    colour bar). `highlight` is a grievance id whose building gets a ring."""
+    colour bar). `highlight` is a grievance's number (gid) whose building gets a ring."""
+    return draw_state(ax, snapshot(model, view, highlight), view, lang, fontsize)
+
+
+def draw_state(ax, state: GraphState, view: GraphView, lang: str = "en", fontsize: float = 8.5):
+    """Draw a snapshot of the graph on `ax`; returns the satisfaction scatter."""
     ax.clear()
     ax.set_axis_off()
     ax.set_xlim(-0.02, view.ncols + 0.02)
@@ -166,30 +212,22 @@ def draw_graph(ax, model, view: GraphView, lang: str = "en", highlight: int | No
     xy = np.array([view.pos[i] for i in b]).reshape(-1, 2)
     pos = view.pos
     unit = 1.0 / max(view.ncols, view.nrows)  # marker sizes shrink when panels do
-    edges = [(u, v) for u, v in model.space.G.subgraph(b.tolist()).edges]
-    compound = model.buildings["compound"].to_numpy()
-    same = [compound[u] == compound[v] for u, v in edges]
-    ax.add_collection(LineCollection([(pos[u], pos[v]) for (u, v), s in zip(edges, same) if s],
+    ax.add_collection(LineCollection([(pos[u], pos[v]) for u, v, same in state.edges if same],
                                      colors="#9e9e9e", linewidths=1.0, zorder=1))
-    ax.add_collection(LineCollection([(pos[u], pos[v]) for (u, v), s in zip(edges, same) if not s],
+    ax.add_collection(LineCollection([(pos[u], pos[v]) for u, v, same in state.edges if not same],
                                      colors="#bdbdbd", linewidths=0.8, linestyles="--", zorder=1))
-    kinds = model.compounds["kind"].to_numpy()[compound[b]]
-    ax.scatter(xy[:, 0], xy[:, 1], s=900 * unit, c=[HALO.get(k, HALO_OTHER) for k in kinds],
-               alpha=0.55, linewidths=0, zorder=2)
-    residents = model.building_residents[b]
+    ax.scatter(xy[:, 0], xy[:, 1], s=900 * unit, c=state.halo, alpha=0.55, linewidths=0, zorder=2)
+    residents = state.residents
     sizes = (60 + 260 * np.sqrt(residents / max(residents.max(), 1))) * unit
-    sat = building_satisfaction(model)[b]
-    nodes = ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=sat, cmap=SATISFACTION_CMAP,
+    nodes = ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=state.satisfaction, cmap=SATISFACTION_CMAP,
                        norm=mcolors.Normalize(*SATISFACTION_RANGE), edgecolors="#424242",
                        linewidths=0.6, zorder=3)
-    draw_grievances(ax, model, view, unit)
-    draw_institutions(ax, model, view, unit)
-    if highlight is not None and highlight < len(model.grievances):
-        hb = int(model.grievances.building[highlight])
-        if hb in pos:
-            ax.scatter(*pos[hb], s=1500 * unit, facecolors="none", edgecolors="#000000",
-                       linewidths=2.2, zorder=6)
-    draw_titles(ax, model, view, lang)
+    draw_grievances(ax, state, view, unit)
+    draw_institutions(ax, state, view, unit)
+    if state.highlight in pos:
+        ax.scatter(*pos[state.highlight], s=1500 * unit, facecolors="none", edgecolors="#000000",
+                   linewidths=2.2, zorder=6)
+    draw_titles(ax, state, view, lang, fontsize)
     return nodes
 
 
@@ -198,11 +236,9 @@ def ring(center: np.ndarray, k: int, radius: float, start: float = 0.0) -> np.nd
     return center + radius * np.column_stack([np.cos(angles), np.sin(angles)])
 
 
-def draw_grievances(ax, model, view: GraphView, unit: float, most: int = 8) -> None:
-    reported, silent = open_grievances(model)
+def draw_grievances(ax, state: GraphState, view: GraphView, unit: float, most: int = 8) -> None:
     points, colours, overflow = [], [], []
-    for i in view.buildings:
-        k_rep, k_sil = int(reported[i]), int(silent[i])
+    for i, k_rep, k_sil in zip(view.buildings, state.reported.tolist(), state.silent.tolist()):
         k = k_rep + k_sil
         if not k:
             continue
@@ -219,9 +255,8 @@ def draw_grievances(ax, model, view: GraphView, unit: float, most: int = 8) -> N
         ax.annotate(str(k), view.pos[i] + [0.05, 0.05], fontsize=7, color=REPORTED, zorder=6)
 
 
-def draw_institutions(ax, model, view: GraphView, unit: float) -> None:
-    at = institutions(model, view)
-    for kind, buildings in at.items():
+def draw_institutions(ax, state: GraphState, view: GraphView, unit: float) -> None:
+    for kind, buildings in state.institutions.items():
         if kind == "linkage":
             if buildings:
                 p = np.array([view.pos[i] for i in buildings])
@@ -241,15 +276,11 @@ def draw_institutions(ax, model, view: GraphView, unit: float) -> None:
                        edgecolors="#252525", linewidths=0.5, zorder=4)
 
 
-def draw_titles(ax, model, view: GraphView, lang: str, fontsize: float = 8.5) -> None:
-    names = model.communities["name"].to_numpy()
-    balance = model.ledger.balance
-    funds = model.ledger.funds
+def draw_titles(ax, state: GraphState, view: GraphView, lang: str, fontsize: float = 8.5) -> None:
     for c, (x0, y0) in view.panel.items():
-        label = text("community_label", lang, cls=model.classes[c], name=names[c],
-                     fund=f"{model.funds[c] / 1000:,.0f}")
-        left = balance[c] / funds[c] if funds[c] else float("nan")
-        extra = f"{text('funds_left', lang)}: {left:.0%}" if funds[c] else ""
+        cls, name, fund, left = state.titles[c]
+        label = text("community_label", lang, cls=cls, name=name, fund=f"{fund / 1000:,.0f}")
+        extra = f"{text('funds_left', lang)}: {left:.0%}" if fund else ""
         ax.text(x0 + 0.5, y0 + 0.965, label, ha="center", va="top", fontsize=fontsize, weight="bold")
         ax.text(x0 + 0.5, y0 + 0.895, extra, ha="center", va="top", fontsize=fontsize - 1.5,
                 color="#525252")
@@ -285,3 +316,39 @@ def legend_handles(lang: str = "en", story: bool = True) -> list:
         (dot("none", "o", 11, "#000000", face="none", markeredgewidth=2), "legend_story"),
     ]
     return [(h, text(key, lang)) for h, key in handles if story or key != "legend_story"]
+
+
+# The same legend for the app, as HTML (crisp at any size): a unicode sign and its colour.
+SIGNS = {"o": "●", "^": "▲", "*": "★", "s": "■", "D": "◆", "p": "⬟"}
+
+
+def legend_html(lang: str = "en") -> str:
+    """The legend and the satisfaction colour scale, as HTML beside the app's graph picture."""
+    def sign(char, colour, size="1em", ring=None):
+        style = f"color:{colour};font-size:{size}"
+        if ring:
+            style = ("display:inline-block;width:0.8em;height:0.8em;border-radius:50%;"
+                     f"border:2px {ring}")
+            char = ""
+        return f'<span class="shequ-sign" style="{style}">{char}</span>'
+    cmap = colormaps[SATISFACTION_CMAP]
+    items = [
+        (sign("●", mcolors.to_hex(cmap(0.8))), "legend_building"),
+        (sign("●", HALO["old"], "1.3em"), "legend_old"),
+        (sign("●", HALO["commercial"], "1.3em"), "legend_commercial"),
+        (sign("●", HALO_OTHER, "1.3em"), "legend_other"),
+        (sign("●", REPORTED, "0.8em"), "legend_reported"),
+        (sign("●", SILENT, "0.8em"), "legend_silent"),
+        *((sign(SIGNS[MARKERS[k][0]], MARKERS[k][1]), f"legend_{k}")
+          for k in ("grid_worker", "branch", "company", "red_company", "owners", "office")),
+        (sign("", "", ring="dotted #e31a1c"), "legend_linkage"),
+        (sign("", "", ring="solid #000000"), "legend_story"),
+    ]
+    stops = ", ".join(mcolors.to_hex(cmap(x)) for x in np.linspace(0, 1, 7))
+    low, high = SATISFACTION_RANGE
+    scale = (f'<div class="shequ-scale"><span>{low:.0%}</span><span class="shequ-bar-colours" '
+             f'style="background:linear-gradient(to right, {stops})"></span><span>{high:.0%}</span>'
+             f' <span>{html.escape(text("satisfaction_bar", lang))}</span></div>')
+    keys = "".join(f'<span class="shequ-key">{s} {html.escape(text(k, lang))}</span>'
+                   for s, k in items)
+    return f'{scale}<div class="shequ-keys">{keys}</div>'

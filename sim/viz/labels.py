@@ -22,11 +22,97 @@ LABELS: dict[str, tuple[str, str]] = {
     "story_title": ("One grievance's story", "一件诉求的经历"),
     "another": ("Another grievance", "换一件诉求"),
     "facts_title": ("This run", "本次运行"),
-    "apply_hint": (("A lever moved restarts the run from day 0 with it. The seed applies at Reset; "
-                   "the play interval sets the speed (ms a day)."),
-                   ("调整政策参数后，模拟从第 0 天重新开始。随机种子在按 Reset 后生效；"
-                   "Play Interval 控制速度（每天的毫秒数）。")),
-    "levers_title": ("Policy levers", "政策参数"),
+    "run_title": ("Run", "运行"),
+    "mesa_buttons": (("Reset: a new run with the settings below · ▶ play, ❚❚ pause · Step: the "
+                      "next {days} day(s), as at this speed"),
+                     "Reset：按下面的设置重新开始 · ▶ 播放，❚❚ 暂停 · Step：前进 {days} 天（随速度而定）"),
+    "speed": ("Speed: up to {speed} days a second", "速度：每秒最多 {speed} 天"),
+    "hide_levers": ("Hide the levers", "隐藏参数栏"),
+    "show_levers": ("Show the levers", "显示参数栏"),
+    "levers_title": ("Policy levers: act from the next day", "政策参数：从下一天起生效"),
+    "apply_hint": (("A lever moved during a run acts from the next day; the plots mark the day. "
+                    "Press Step or ▶ to see it."),
+                   "运行中调整的参数从下一天起生效，图中会标出这一天。请按 Step 或 ▶ 查看。"),
+    "lever_from_day": ("from day {day}", "第 {day} 天起"),
+    "hold_note": (("Holding the city total of {total:,} yuan: the classes you did not move are "
+                   "scaled to keep it."), "保持全市总额 {total:,} 元：未调整的类别按比例随之变化。"),
+    "scheme_note": (("Divided {scheme}: the amounts shown are each class's mean; the sliders act "
+                     "when the scheme is by class."),
+                    "经费{scheme}分配：显示的是各类平均值；选择按类别分配后滑块才起作用。"),
+    "city_title": ("The city: applies at Reset", "城市设定：按 Reset 后生效"),
+    "city_hint": (("These define the city and its classes, so they start a new run: press Reset. "
+                   "The previous run stays in the plots, dotted, for comparison."),
+                  "这些设定决定城市与社区分类，需重新开始：请按 Reset。上一次运行会以虚线留在图中，便于比较。"),
+    "scenario": ("Scenario", "情景"),
+    "scale": ("Scale: residents simulated", "模拟比例"),
+    "scale_value": ("1 in {inv:,} ({residents:,} residents)", "每 {inv:,} 人模拟 1 人（{residents:,} 位居民）"),
+    "next_run": ("Waiting for Reset: {what}", "按 Reset 后生效：{what}"),
+    "replay_fixed": ("A replayed run keeps its own scenario, scale and seed.",
+                     "回放的运行保持原有的情景、比例和随机种子。"),
+    # ---- monitors ----------------------------------------------------------------------------
+    "monitors_kpi": ("Of reported cases (the city's KPIs), last 30 days",
+                     "已受理诉求（城市考核指标），近 30 天"),
+    "monitors_iceberg": ("Counting every grievance, silent ones too", "计入全部诉求（包括未反映的）"),
+    "monitors_residents": ("Residents, on average", "居民平均"),
+    "m_response_rate": ("responded in time", "及时响应"),
+    "m_resolution_rate": ("resolved", "解决"),
+    "m_satisfaction_rate": ("satisfied at the return visit", "回访满意"),
+    "resolved_share": ("Resolved, of every grievance that arose", "已解决（占全部产生的诉求）"),
+    "unvoiced_share": ("Never voiced or found, of every grievance", "从未反映也未被发现（占全部诉求）"),
+    "m_resolved_share": ("resolved, of all that arose", "已解决（占全部产生的诉求）"),
+    "m_unvoiced_share": ("never voiced or found", "从未反映、也未被发现"),
+    "m_unmet_per_1000": ("open now, per 1,000 residents", "未解决诉求（每千居民）"),
+    "m_mean_satisfaction": ("satisfaction", "满意度"),
+    "m_mean_trust": ("trust", "信任度"),
+    "m_before": ("previous run: {value}", "上一次：{value}"),
+    "not_yet": ("not yet", "暂无"),
+    # ---- plots: marks and the previous run -----------------------------------------------------
+    "previous_run": ("previous run: {name}", "上一次运行：{name}"),
+    "marks_title": ("Levers moved:", "参数调整："),
+    "mark": ("day {day}: {what}", "第 {day} 天：{what}"),
+    "chg_funds": ("funds {amounts}", "经费 {amounts}"),
+    "chg_scheme": ("funds divided {scheme}", "经费{scheme}分配"),
+    "chg_hold": ("city total held: {onoff}", "保持全市总额：{onoff}"),
+    "chg_grid": ("grids of {value:,} households", "每个网格 {value:,} 户"),
+    "chg_linkage": ("four-party linkage {onoff}", "四方联动{onoff}"),
+    "chg_measure": ("{name} {onoff}", "{name}：已{onoff}"),
+    # ---- about / things to try -----------------------------------------------------------------
+    "about_title": ("About · things to try", "说明 · 试一试"),
+    "about_intro": (("Each day grievances arise in the buildings of the city's 178 communities "
+                     "(社区). Residents voice some of them, grid workers and patrols find some of "
+                     "the silent ones, and the four-level ladder handles what was reported. The "
+                     "city's KPIs count only reported cases; the whole-iceberg numbers count "
+                     "every grievance, silent ones too. The graph shows one community of each "
+                     "class: buildings coloured by satisfaction, red dots for open reported "
+                     "grievances, grey dots for silent ones."),
+                    ("每天，全市 178 个社区的楼院里都会产生诉求。居民会反映其中一部分，网格员和巡逻队会发现一些"
+                     "没有反映的，四级分办处理已受理的诉求。城市考核指标只计已受理的诉求；“冰山”指标计入全部诉求，"
+                     "包括沉默的。网络图显示每类各一个社区：楼院颜色表示满意度，红点是已反映、未办结的诉求，灰点"
+                     "是未反映的。")),
+    "try_1_title": ("1. Before and after the reform", "1. 改革前后"),
+    "try_1": (("Choose the scenario xining-uniform (every community 200,000 yuan), press Reset and "
+               "play a year at full speed. Then choose xining-classified, press Reset and play "
+               "again: the first run stays in the plots, dotted. Which class gains most? Do the "
+               "KPIs and the whole-iceberg numbers tell the same story?"),
+              ("选择情景 xining-uniform（每个社区 20 万元），按 Reset，以最快速度运行一年。再选择 "
+               "xining-classified，按 Reset 再运行一年：第一次运行以虚线留在图中。哪一类社区受益最多？"
+               "考核指标和“冰山”指标说的是同一件事吗？")),
+    "try_2_title": ("2. Bigger grids in mid-year", "2. 年中扩大网格"),
+    "try_2": (("Play to about day 180, pause, and drag the grid size to 1,200 households: there are "
+               "fewer grid workers from the next day (the plots mark it). Play on. Watch the grey "
+               "dots (silent grievances) and 'never voiced or found': the KPIs of reported cases "
+               "may hardly move while more problems stay unseen."),
+              ("运行到第 180 天左右，暂停，把网格规模拖到 1,200 户：从下一天起网格员减少（图中会标出）。"
+               "继续运行，留意灰点（未反映的诉求）和“从未反映、也未被发现”：已受理诉求的考核指标可能几乎"
+               "不变，而更多问题没有被看见。")),
+    "try_3_title": ("3. Moving money, same city total", "3. 总额不变，调整经费"),
+    "try_3": (("With 'hold the city total' on, raise class B's fund to 400,000 yuan in mid-year: "
+               "the other classes' sliders move down to keep 35.6 million, and from the next day "
+               "the rest of the year's money is re-divided. Watch 'funds left' and resolution of "
+               "class D: does the money B gains cost D anything?"),
+              ("在“保持全市总额不变”开启时，年中把 B 类社区经费调到 40 万元：其他类别的滑块随之下降，"
+               "保持 3560 万元；从下一天起，当年剩余经费重新分配。留意“剩余经费”和 D 类的解决率："
+               "B 类多得的钱，会让 D 类付出代价吗？")),
     "group_funding": ("Funding", "经费"),
     "group_mechanisms": ("Mechanisms", "机制"),
     "group_measures": ("Type measures", "分类措施"),
@@ -38,8 +124,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "scheme_per_capita": ("per resident", "按人口"),
     "scheme_needs_based": ("by need", "按需求"),
     "fund": ("Fund of a class-{cls} community (yuan a year)", "{cls} 类社区经费（元/年）"),
-    "hold_total": ("Hold the city total (scale the class amounts to it)",
-                   "保持全市总额不变（按比例调整各类金额）"),
+    "hold_total": ("Hold the city total", "保持全市总额不变"),
     "households_per_grid": ("Grid size (households per grid worker)", "网格规模（每名网格员服务户数）"),
     "four_party_linkage": ("Four-party linkage meetings", "四方联动联席会"),
     "measure": ("Measure: {name}", "措施：{name}"),
@@ -170,6 +255,35 @@ LABELS: dict[str, tuple[str, str]] = {
     "measure_central_households": ("party-member central households (D)", "党员中心户"),
     # ---- the film ----------------------------------------------------------------------------
     "film_title": ("{name}: day {day}", "{name}：第 {day} 天"),
+    "film_caption": ("Day {day} · {policy}", "第 {day} 天 · {policy}"),
+    "cap_open": (("{open:,} grievances are open in the city, {silent:,} of them never voiced "
+                  "(grey dots)."), "全市有 {open:,} 件诉求尚未办结，其中 {silent:,} 件居民没有反映（灰点）。"),
+    "cap_start": ("The first grievances arise; most are voiced, some stay silent.",
+                  "最初的诉求产生了：大多数被反映，也有一些没有人说。"),
+    "cap_resolved": (("Of the cases reported in the last 30 days, {resolution} were resolved; "
+                      "class {best} does best, class {worst} worst."),
+                     "近 30 天受理的诉求中，{resolution} 已解决；{best} 类社区最好，{worst} 类最差。"),
+    "cap_funds": ("Class {cls} has {left} of its year's fund left.", "{cls} 类社区还剩全年经费的 {left}。"),
+    "cap_changed": ("From today: {what}.", "从今天起：{what}。"),
+    "side_by_side": ("Same city, same seed {seed}: {left} | {right}",
+                     "同一城市、同一随机种子 {seed}：{left} | {right}"),
+    # ---- scenario titles (shipped scenarios; others show their description) --------------------
+    "scn_xining-uniform": ("Before the reform: 200,000 yuan for every community",
+                           "改革前：每个社区 20 万元"),
+    "scn_xining-classified": ("The reform: funds by class (150k/300k/150k/100k) and type measures",
+                              "分类改革：按类别拨款（15/30/15/10 万元）并实施分类措施"),
+    "scn_classified-b-cut": ("The reform with class B cut to 150,000 yuan",
+                             "分类改革，但 B 类经费降到 15 万元"),
+    "scn_classified-funding-only": ("Funds by class, no type measures", "只按类别拨款，不实施分类措施"),
+    "scn_classified-large-grids": ("The reform with grids of 800 households",
+                                   "分类改革，每个网格 800 户"),
+    "scn_classified-no-linkage": ("The reform without four-party linkage", "分类改革，没有四方联动"),
+    "scn_classified-thresholds-moved": ("The reform with more class-B communities",
+                                        "分类改革，B 类社区更多（老旧小区门槛 2,500 人）"),
+    "scn_needs-based": ("The same 35.6 million yuan divided by need", "同样 3560 万元按需求分配"),
+    "scn_per-capita": ("The same 35.6 million yuan divided per resident", "同样 3560 万元按人口分配"),
+    "scn_uniform-with-measures": ("200,000 yuan for every community, with the type measures",
+                                  "每个社区 20 万元，并实施分类措施"),
 }
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",

@@ -1,8 +1,12 @@
 """Make the README's pictures with the project's own commands: `python -m sim.viz.screenshots`.
 
 - docs/images/app.png, docs/images/app-zh.png: the app (`shequ viz`, English and `--lang zh`)
-  in headless Chromium after 90 days of play;
-- docs/images/film-frame.png: the last frame of a film made by `shequ animate` (one year).
+  in headless Chromium at a projector's 1024 x 768, after 200 days of play with the grid size
+  moved on about day 120 (the plots mark the day);
+- docs/images/film-frame.png: the last frame of a film made by `shequ animate` (one year, with
+  its title and caption);
+- docs/images/film-side-by-side.png: the last frame of `shequ animate xining-uniform --beside
+  xining-classified` (before and after the reform, same city and seed).
 
 Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM) and the Python `playwright` package;
 no browser is downloaded.
@@ -10,6 +14,7 @@ no browser is downloaded.
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,46 +74,62 @@ class AppServer:
         self.log.close()
 
 
-def launch(playwright, user_data_dir: str):
+PROJECTOR = {"width": 1024, "height": 768}  # a classroom projector
+
+
+def launch(playwright, user_data_dir: str, viewport: dict | None = None):
     """Debian's chromium, headless, with a fresh profile; never a downloaded browser."""
     return playwright.chromium.launch_persistent_context(
         user_data_dir, executable_path=chromium(), args=CHROMIUM_ARGS, headless=True,
-        viewport={"width": 1600, "height": 1050}, device_scale_factor=1)
+        viewport=viewport or PROJECTOR, device_scale_factor=1)
 
 
-def app_picture(out: Path, lang: str = "en", days_played: int = 90) -> Path:
+def play_to(page, day: int, timeout: float = 240) -> None:
+    """Play until the top bar shows `day` (or later), then pause and let the page settle."""
+    page.get_by_role("button", name="▶").click()
+    shown = page.locator(".shequ-day")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = re.search(r"(\d+)", shown.inner_text())
+        if found and int(found.group(1)) >= day:
+            break
+        time.sleep(0.2)
+    page.get_by_role("button", name="❚❚").click()
+    time.sleep(2.5)
+
+
+def app_picture(out: Path, lang: str = "en", moved_on: int = 120, days_played: int = 200) -> Path:
     from playwright.sync_api import sync_playwright
 
     with AppServer("--lang", lang) as app, sync_playwright() as p, \
             tempfile.TemporaryDirectory() as profile:
-        browser = launch(p, profile)
+        browser = launch(p, profile, PROJECTOR)
         page = browser.new_page()
         page.goto(app.url)
-        step = page.get_by_role("button", name="Step")
-        step.wait_for(timeout=60_000)
+        page.get_by_role("button", name="Step").wait_for(timeout=60_000)
         page.locator(".shequ-graph").wait_for(timeout=30_000)
-        page.get_by_role("button", name="▶").click()
-        facts = page.locator(".shequ-facts")
-        marker = {"en": f"Day {days_played} of", "zh": f"第 {days_played} 天"}[lang]
-        deadline = time.time() + 240
-        while marker not in facts.inner_text() and time.time() < deadline:
-            time.sleep(0.2)
-        page.get_by_role("button", name="❚❚").click()
-        time.sleep(2)
-        page.evaluate("window.scrollTo(0, 0)")
+        speed = page.locator(".shequ-runcard [role=slider]")
+        speed.focus()
+        speed.press("ArrowRight")  # 10 days a second
+        play_to(page, moved_on)
+        grid = page.locator(".shequ-lever-households_per_grid [role=slider]")
+        grid.focus()
+        for _ in range(8):
+            grid.press("ArrowRight")  # 400 -> 800 households a grid worker, from the next day
+        play_to(page, days_played)
         page.screenshot(path=str(out))
         browser.close()
     return out
 
 
-def film_frame(out: Path, scenario: str = "xining-classified") -> Path:
+def film_frame(out: Path, scenario: str = "xining-classified", *extra: str) -> Path:
     """Make a one-year film as `shequ animate` does, and keep its last frame."""
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as tmp:
         film = Path(tmp) / "film.gif"
         subprocess.run([sys.executable, "-m", "sim.viz", "animate", scenario, "--out", str(film),
-                        "--every", "14", "--dpi", "90"], check=True, cwd=ROOT)
+                        "--every", "28", "--dpi", "90", *extra], check=True, cwd=ROOT)
         with Image.open(film) as gif:
             gif.seek(gif.n_frames - 1)
             gif.convert("RGB").save(out)
@@ -125,7 +146,9 @@ def main(argv=None) -> int:
               "fonts-noto-cjk); set $CHROMIUM to another path", file=sys.stderr)
         return 1
     for path in (app_picture(args.out / "app.png"), app_picture(args.out / "app-zh.png", "zh"),
-                 film_frame(args.out / "film-frame.png")):
+                 film_frame(args.out / "film-frame.png"),
+                 film_frame(args.out / "film-side-by-side.png", "xining-uniform", "--beside",
+                            "xining-classified")):
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 

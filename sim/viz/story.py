@@ -4,7 +4,8 @@
 Read from the grievance table (`model.grievances`, one row per grievance; see
 `sim.grievances.COLUMNS`), so it needs no hook in the model. Picking a grievance uses its own
 random generator, never the model's streams, so watching a story does not change the run.
-Days are told counting from 1 (the table's day 0 is the run's first day).
+Days are told counting from 1 at the first day of the reported period (a warm-up before it
+not counted), as the app and the films count them.
 """
 
 import numpy as np
@@ -14,10 +15,20 @@ from sim.parameters import CATEGORIES, CHANNELS, LEVELS
 from sim.viz.labels import text
 
 
+def told(model, day: int) -> int:
+    """A day of the grievance table as told: from 1 at the reported period's first day."""
+    return int(day) + 1 - getattr(model, "warmup_days", 0)
+
+
+def today(model) -> int:
+    return model.steps - getattr(model, "warmup_days", 0)
+
+
 def pick(model, rng: np.random.Generator, communities: list[int] | None = None,
          closed_first: bool = True) -> int | None:
-    """A grievance at random: of the given communities if they have any, a closed one (a whole
-    story) if there is one. None before any grievance has arisen."""
+    """A grievance's number (`gid`, for life) at random, of those in the grievance table: of the
+    given communities if they have any, of the reported period (not its warm-up) if there are,
+    a closed one (a whole story) if there is one. None before any grievance has arisen."""
     g = model.grievances
     if not len(g):
         return None
@@ -25,28 +36,32 @@ def pick(model, rng: np.random.Generator, communities: list[int] | None = None,
     if communities:
         mine = ids[np.isin(g.community[: len(g)], communities)]
         ids = mine if len(mine) else ids
+    recent = ids[g.day_arisen[ids] >= getattr(model, "warmup_days", 0)]  # not of the warm-up
+    ids = recent if len(recent) else ids
     if closed_first:
         closed = ids[(g.state[ids] != State.OPEN) & (g.level[ids] != UNREPORTED)]
         ids = closed if len(closed) else ids
-    return int(rng.choice(ids))
+    return int(g.gid[rng.choice(ids)])
 
 
-def facts(model, gid: int) -> dict:
-    """The grievance's row, as plain Python values."""
-    g = model.grievances
-    return {name: g.columns[name][gid].item() for name in g.columns}
+def facts(model, gid: int) -> dict | None:
+    """Grievance `gid`'s row as plain Python values; None once it has left the grievance table
+    (closed rows leave it after a while; see sim.grievances)."""
+    return model.grievances.record(gid)
 
 
 def tell(model, gid: int, lang: str = "en") -> list[str]:
-    """The story as markdown sentences, in order."""
+    """The story as markdown sentences, in order (empty once the grievance has left the table)."""
     f, r = facts(model, gid), model.residents
+    if f is None:
+        return []
     who = resident_word(model, f["resident"])
     kind = str(model.compounds["kind"].iloc[f["compound"]])
     lines = [text("story_head", lang, gid=gid, category=text(f"cat_{CATEGORIES[f['category']]}", lang),
                   who=text(who, lang), building=f["building"], kind=text(f"kind_{kind}", lang),
                   community=model.communities["name"].iloc[f["community"]],
                   cls=model.classes[f["community"]]),
-             text("s_arose", lang, day=f["day_arisen"] + 1)]
+             text("s_arose", lang, day=told(model, f["day_arisen"]))]
     lines += reporting(model, f, lang)
     if f["day_reported"] != NEVER:
         lines += handling(model, f, lang)
@@ -71,13 +86,13 @@ def reporting(model, f: dict, lang: str) -> list[str]:
     """Voiced (by which channel), found by a patrol, still silent, or given up unvoiced."""
     if f["day_reported"] == NEVER:
         if f["state"] == State.DROPPED:
-            return [text("s_dropped_silent", lang, day=f["day_closed"] + 1,
+            return [text("s_dropped_silent", lang, day=told(model, f["day_closed"]),
                          days=f["day_closed"] - f["day_arisen"])]
-        return [text("s_silent", lang, day=model.steps)]
+        return [text("s_silent", lang, day=today(model))]
     if f["channel"] == Channel.FOUND:
-        return [text("s_found", lang, day=f["day_reported"] + 1)]
+        return [text("s_found", lang, day=told(model, f["day_reported"]))]
     channel = text(f"channel_{CHANNELS[f['channel']]}", lang)
-    return [text("s_voiced", lang, day=f["day_reported"] + 1, channel=channel)]
+    return [text("s_voiced", lang, day=told(model, f["day_reported"]), channel=channel)]
 
 
 def handling(model, f: dict, lang: str) -> list[str]:
@@ -85,7 +100,7 @@ def handling(model, f: dict, lang: str) -> list[str]:
     lines = []
     if f["day_responded"] != NEVER:
         key = "s_responded_late" if f["response_missed"] else "s_responded"
-        lines.append(text(key, lang, day=f["day_responded"] + 1))
+        lines.append(text(key, lang, day=told(model, f["day_responded"])))
     elif f["state"] == State.OPEN:
         lines.append(text("s_no_response", lang))
     level, closed = f["level"], f["state"] != State.OPEN
@@ -108,12 +123,12 @@ def handling(model, f: dict, lang: str) -> list[str]:
 def outcome(model, f: dict, lang: str) -> list[str]:
     """Resolved after D days, given up, or still open; and the return visit."""
     if f["state"] == State.OPEN:
-        return [text("s_open", lang, day=model.steps, days=model.steps - 1 - f["day_reported"])]
+        return [text("s_open", lang, day=today(model), days=model.steps - 1 - f["day_reported"])]
     days = f["day_closed"] - f["day_reported"]
     if f["state"] == State.RESOLVED:
         key = "s_resolved" if days else "s_resolved_same"
-        lines = [text(key, lang, day=f["day_closed"] + 1, days=days)]
+        lines = [text(key, lang, day=told(model, f["day_closed"]), days=days)]
     else:
-        lines = [text("s_dropped", lang, day=f["day_closed"] + 1, days=days)]
+        lines = [text("s_dropped", lang, day=told(model, f["day_closed"]), days=days)]
     visit = {1: "s_satisfied", 0: "s_unsatisfied"}.get(f["satisfied"], "s_no_visit")
     return lines + [text(visit, lang)]
