@@ -62,6 +62,8 @@ def add_check_parser(subparsers) -> None:
                    help="the experiment's result folder (default: results/EXPERIMENT)")
     p.add_argument("--out", type=path, metavar="FILE", default=Path("docs") / "validation.md",
                    help="the report (default: docs/validation.md; a new file, or one Shequ wrote)")
+    p.add_argument("--full-city", action="store_true",
+                   help="also run the baseline at 1:1 and report the scale's gaps (\"Scale\")")
 
 
 def run_compare(args) -> int:

@@ -29,7 +29,6 @@ one line naming what was expected. `python -m analysis.sensitivity` works too.
 
 import argparse
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -490,7 +489,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from sim.batch import cli as batch_cli
     from sim.batch.experiment import load, safe_name
-    from sim.batch.runner import BatchError, prepare, run_batch
+    from sim.batch.runner import prepare
     from sim.command import check_file, check_results
 
     batch_cli.check_executor(args)
@@ -503,31 +502,10 @@ def run(args) -> int:
     for name in (CSV_NAME, PLOT_NAME):
         check_file(out / name, "--out")
     prepare(experiment, results)  # validates every config; nothing written yet
-    try:
-        report = run_batch(experiment, results, workers=args.workers, cluster=args.cluster,
-                           progress=False if args.no_progress else None,
-                           announce=lambda r: print(announcement(experiment, r, args),
-                                                    flush=True))
-    except InputError as e:  # the store names its folder `--out`, as `shequ batch` calls it
-        # The same class, so that CannotWrite keeps its exit code 3.
-        raise type(e)(str(e).replace(f"--out {results}", f"--results {results}")) from None
-    except BatchError as e:
-        print(f"shequ: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
-        from sim.command import INTERRUPTED, TERMINATED
-        from sim.errors import Terminated
-
-        print(f"\ninterrupted: the finished runs are kept in {results}/; run the same command "
-              "again to go on", file=sys.stderr)
-        return TERMINATED if isinstance(e, Terminated) else INTERRUPTED
-    print(batch_cli.result_line(report, experiment))
-    if report.failed:
-        for run_id, error in report.failed[:5]:
-            print(f"failed: {run_id}: {error}", file=sys.stderr)
-        print(f"{len(report.failed)} runs failed (errors in {results}/manifest/); the indices "
-              "need every point: run the same command again to retry them", file=sys.stderr)
-        return 1
+    code = batch_cli.run_runs(experiment, results, args, flag="--results",
+                              need="the indices need every point: run the same command again")
+    if code:
+        return code
     analysis = analyse(results, args.outputs, args.klass,
                        variants=[v for v, _ in experiment.variants],
                        replications=experiment.replications)
@@ -540,15 +518,6 @@ def run(args) -> int:
     csv, png = write(analysis, out)
     print(f"\nwritten: {csv} and {png}")
     return 0
-
-
-def announcement(experiment, report, args) -> str:
-    from sim.batch.cli import plan_line
-
-    where = (f"cluster {args.cluster}" if args.cluster else
-             "in this process" if args.workers == 0 else f"{report.slots} worker processes")
-    done = f"; {report.skipped:,} already finished" if report.skipped else ""
-    return f"{plan_line(experiment)}; {where}{done}"
 
 
 def check_before_running(experiment, outputs, klass: str, design: Design) -> None:

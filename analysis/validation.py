@@ -24,7 +24,6 @@ writes the report (default docs/validation.md). Exit code 0 when every asserted 
 """
 
 import datetime
-import hashlib
 import math
 import sys
 from dataclasses import dataclass, field
@@ -49,7 +48,6 @@ MEAN_MARGIN = 0.005  # mean satisfaction, mean trust
 RATE_MARGIN = 0.002  # rates and shares
 ENOUGH_REPLICATIONS = 20  # below this a run of the suite is a quick check, not the validation
 LITTLE = "tests/test_model.py::test_littles_law"
-SIGNATURE = "<!-- written by `shequ check`; SHA-256 of the text above: "
 
 
 def harm_sign(outcome: str) -> int:
@@ -296,38 +294,73 @@ def markdown(table: pd.DataFrame, made: dict) -> str:
     return "\n".join(lines)
 
 
-def signed(text: str) -> str:
-    """The report with its signature: a last line giving the SHA-256 of the text above it, so
-    that a later `shequ check` knows the file as its own (and unchanged) without a record."""
-    return f"{text}\n{SIGNATURE}{hashlib.sha256(text.encode()).hexdigest()} -->\n"
-
-
-def recognised(target: Path) -> bool:
-    """Is `target` a report `shequ check` wrote, unchanged since (its signature matches)?"""
-    try:
-        text = target.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    body, _, last = text.rstrip("\n").rpartition("\n")
-    return last.startswith(SIGNATURE) and signed(body) == text
-
-
-def claim(target: Path) -> None:
-    """May the report be written to `target`? New, one Shequ recorded, or one it recognises."""
-    from sim.command import check_file
-
-    if not (target.is_file() and recognised(target)):
-        check_file(target, "--out")
-
-
 def write(target: Path, text: str) -> None:
-    from sim.command import output_file, read_marker, record_file
+    from sim.command import output_file
 
-    record = read_marker(target.parent) or {"files": {}}
-    if target.is_file() and target.name not in record["files"] and recognised(target):
-        record_file(target)  # vouched for by its signature: Shequ wrote it
     with output_file(target, "--out") as tmp:
-        tmp.write_text(signed(text), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
+
+
+# ---- scale ------------------------------------------------------------------------------------
+# Equivalence margins of the shipped scale against the full city (DESIGN §7: rates do not depend
+# on the scale), city-wide and by class; the 20 small township communities of class D (30
+# residents each at 1:100) vary most. tests/test_full_city.py checks the same margins.
+SCALE_OUTCOMES = ("response_rate", "resolution_rate", "satisfaction_rate", "resolved_share",
+                  "unvoiced_share", "mean_satisfaction", "mean_trust")
+CITY_MARGINS = {"response_rate": 0.01, "resolution_rate": 0.01, "satisfaction_rate": 0.01,
+                "resolved_share": 0.01, "unvoiced_share": 0.01, "mean_satisfaction": 0.005,
+                "mean_trust": 0.005}
+CLASS_MARGINS = CITY_MARGINS | {"response_rate": 0.025, "satisfaction_rate": 0.035}
+
+
+def full_city(experiment) -> pd.DataFrame:
+    """The baseline's summary at 1:1, replication 0's seed (a run of about half a minute)."""
+    from sim.model import GovernanceModel
+
+    scenario = dict(experiment.variants)[BASELINE]
+    model = GovernanceModel(scenario=scenario, scale=1.0, rng=experiment.seed_of(0), daily=False)
+    return model.run().summary().set_index("class")
+
+
+def scale_table(summary: pd.DataFrame, full: pd.DataFrame) -> pd.DataFrame:
+    """By class and city: the baseline's mean over the replications at the experiment's scale,
+    the full city's value, the gap and its margin."""
+    base = summary[summary["variant"] == BASELINE]
+    small = base.groupby("class")[list(SCALE_OUTCOMES)].mean()
+    rows = []
+    for cls in full.index:
+        margins = CITY_MARGINS if cls == CLASS else CLASS_MARGINS
+        for outcome in SCALE_OUTCOMES:
+            a, b = float(small.loc[cls, outcome]), float(full.loc[cls, outcome])
+            rows.append({"class": cls, "outcome": outcome, "scaled": a, "full_city": b,
+                         "gap": a - b, "margin": margins[outcome],
+                         "within": abs(a - b) <= margins[outcome]})
+    return pd.DataFrame(rows)
+
+
+def scale_section(table: pd.DataFrame, made: dict) -> list[str]:
+    inside = int(table["within"].sum())
+    lines = ["## Scale", "",
+             f"The baseline at the experiment's scale (1:{1 / made['scale']:,.0f}, the mean of its "
+             f"{made['replications']} replications) against one run of the full city (1:1, "
+             "replication 0's seed); the gap is scaled minus full city, in percentage points for "
+             "rates and shares. A run of the full city varies very little from seed to seed, so "
+             "the comparison is an equivalence within the stated margin: 1 point city-wide for "
+             "rates and shares, 2.5 points by class for response and 3.5 for satisfaction at the "
+             "return visit (the 20 small township communities of class D vary most), 0.005 for "
+             f"mean satisfaction and trust. **{inside} of {len(table)} within their margin.** "
+             "`tests/test_full_city.py::test_rates_at_1_100_are_those_of_the_full_city` checks "
+             "the same margins.", "",
+             "| class | outcome | scaled | full city | gap | margin | within |",
+             "|---|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        mean = r.outcome.startswith("mean_")
+        f = (lambda x: f"{x:.4f}") if mean else (lambda x: f"{100 * x:.2f} %")
+        g = f"{r.gap:+.4f}" if mean else f"{100 * r.gap:+.2f} pp"
+        m = f"{r.margin:.3f}" if mean else f"{100 * r.margin:.1f} pp"
+        lines.append(f"| {r._1} | `{r.outcome}` | {f(r.scaled)} | {f(r.full_city)} | {g} | {m} | "
+                     f"{'yes' if r.within else 'no'} |")
+    return lines + [""]
 
 
 # ---- the command ----------------------------------------------------------------------------
@@ -336,62 +369,34 @@ def run(args) -> int:
     from sim.batch import cli as batch_cli
     from sim.batch.experiment import load, safe_name
     from sim.batch.runner import prepare
-    from sim.command import check_results
+    from sim.command import check_file, check_results
 
     batch_cli.check_executor(args)
     experiment = load(args.experiment)
     check_experiment(experiment)
     results = args.results or Path("results") / safe_name(experiment.name)
     check_results(results, "--results")
-    claim(args.out)
+    check_file(args.out, "--out")
     prepare(experiment, results)  # validates every config; nothing written yet
-    code = run_experiment(experiment, results, args)
+    code = batch_cli.run_runs(experiment, results, args, flag="--results",
+                              need="the properties need every run: run the same command again")
     if code:
         return code
-    table = evaluate(finished(results, experiment))
+    summary = finished(results, experiment)
+    table = evaluate(summary)
+    about = made(experiment, results, args)
+    text = markdown(table, about)
+    if args.full_city:
+        print("comparing with the full city (1:1, about half a minute)", flush=True)
+        text += "\n".join(scale_section(scale_table(summary, full_city(experiment)), about))
     try:
-        write(args.out, markdown(table, made(experiment, results, args)))
+        write(args.out, text)
     except OSError as e:
         from sim.errors import CannotWrite
 
         raise CannotWrite(f"--out {args.out}: cannot write ({e.strerror}); expected a writable "
                           "file") from None
     return verdict(table, args.out)
-
-
-def run_experiment(experiment, results: Path, args) -> int:
-    """Run the experiment's unfinished runs; 0 when all are done, else the exit code."""
-    from sim.batch import cli as batch_cli
-    from sim.batch.runner import BatchError, run_batch
-    from sim.command import INTERRUPTED, TERMINATED
-    from sim.errors import Terminated
-
-    try:
-        report = run_batch(experiment, results, workers=args.workers, cluster=args.cluster,
-                           progress=False if args.no_progress else None,
-                           announce=lambda r: print(announcement(experiment, r, args),
-                                                    flush=True))
-    except InputError as e:  # the store names its folder `--out`, as `shequ batch` calls it
-        raise type(e)(str(e).replace(f"--out {results}", f"--results {results}")) from None
-    except BatchError as e:
-        print(f"shequ: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
-        print(f"\ninterrupted: the finished runs are kept in {results}/; run the same command "
-              "again to go on", file=sys.stderr)
-        return TERMINATED if isinstance(e, Terminated) else INTERRUPTED
-    print(batch_cli.result_line(report, experiment))
-    if report.failed:
-        print(f"{len(report.failed)} runs failed (errors in {results}/manifest/); the properties "
-              "need every run: run the same command again to retry them", file=sys.stderr)
-        return 1
-    return 0
-
-
-def announcement(experiment, report, args) -> str:
-    from analysis.sensitivity import announcement as plan
-
-    return plan(experiment, report, args)
 
 
 def finished(results: Path, experiment) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """How long a warm-up the model needs: MSER-5 over replications from a cold start.
 
     python -m analysis.warmup [--scenario xining-classified] [--replications 10] [--years 3]
-                              [--scale 0.01] [--workers 2] [--out docs/warmup.md]
+                              [--scale 0.01] [--workers 2] [--out docs]
 
 A run starts cold: no grievance open, every fund full, satisfaction and trust at their initial
 means. The reported figures must not depend on that. This command runs the scenario from a cold
@@ -140,7 +140,7 @@ def plot(series: pd.DataFrame, table: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sim.command import OutputFolder, count, number, one_line_errors
+    from sim.command import check_file, count, number, one_line_errors, output_file
 
     parser = argparse.ArgumentParser(prog="python -m analysis.warmup", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,10 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=number, default=0.01)
     parser.add_argument("--workers", type=count, default=2)
     parser.add_argument("--out", type=Path, default=Path("output") / "warmup",
-                        help="folder for warmup.md and its figure (default output/warmup)")
+                        help="folder for warmup.md and warmup.png (default output/warmup; the "
+                        "shipped ones: --out docs)")
     args = parser.parse_args(argv)
 
     def run() -> int:
+        for name in ("warmup.md", "warmup.png"):
+            check_file(args.out / name, "--out")  # before anything runs
         days = 365 * args.years
         jobs = [(args.scenario, seed, args.scale, days) for seed in range(1, args.replications + 1)]
         with ProcessPoolExecutor(max(1, args.workers)) as pool:
@@ -163,10 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         years = max(1, math.ceil(table["truncation_days"].max() / 365))
         print(table.to_string(index=False))
         print(f"warm-up: {years} budget year(s)")
-        with OutputFolder(args.out, "warmup") as folder:
-            folder.write("warmup.png", lambda tmp: plot(series, table, tmp))
-            folder.write_text("warmup.md", report(table, args, years, "warmup.png"))
-        print(f"written to {args.out}/")
+        with output_file(args.out / "warmup.png", "--out") as tmp:
+            plot(series, table, tmp)
+        with output_file(args.out / "warmup.md", "--out") as tmp:
+            tmp.write_text(report(table, args, years, "warmup.png"), encoding="utf-8")
+        print(f"written: {args.out / 'warmup.md'} and warmup.png")
         return 0
 
     return one_line_errors(run)

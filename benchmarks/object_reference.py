@@ -52,7 +52,8 @@ class ResidentAgent(CellAgent):
         m, b = self.model, self.model.p["behaviour"]
         logit = (b["voice_base"] + b["voice_trust"] * (self.trust - 0.5)
                  + b["voice_elderly"] * self.elderly + b["voice_migrant"] * self.migrant
-                 + b["voice_party"] * self.party_member + b["voice_experience"] * self.last_outcome)
+                 + b["voice_party"] * self.party_member
+                 + b["voice_experience"] * min(self.last_outcome, 0))
         voiced = m.rng_objects.random() < 1 / (1 + math.exp(-logit))
         weights = [b["channel_weight"][c] for c in CHANNELS]
         if self.elderly:

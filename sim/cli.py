@@ -2,7 +2,6 @@
 subcommands come from their own modules (batch, analysis, viz, sensitivity), which, like this one,
 take their argument helpers and the output guard from `sim.command`."""
 
-import sys
 import time
 from pathlib import Path
 
@@ -15,8 +14,11 @@ from sim.command import (
 )
 from sim.viz import cli as viz_cli
 
-RATE_COLUMNS = {"response_rate": "response", "resolution_rate": "resolution",
-                "satisfaction_rate": "satisfaction"}
+# What `shequ run` prints: the KPIs (of reported cases, as Xining measures them) beside the
+# whole-iceberg outcomes (every grievance that arose, silent ones included), then the money.
+KPI_COLUMNS = {"response_rate": "response", "resolution_rate": "resolution",
+               "satisfaction_rate": "satisfied"}
+ICEBERG_COLUMNS = {"resolved_share": "resolved of all", "unvoiced_share": "never voiced"}
 MONEY_COLUMNS = {"funds_allocated": "funds", "cum_spent": "spent", "unspent": "unspent",
                  "cum_shortfall": "shortfall"}
 
@@ -91,13 +93,21 @@ def cmd_run(args) -> int:
 
 
 def format_summary(summary) -> str:
+    """The run's outcomes by class, in two tables that fit a terminal, with what each counts."""
     table = summary.set_index("class")
-    shown = (table[list(RATE_COLUMNS)] * 100).round(1).rename(columns=RATE_COLUMNS)
-    shown.columns = [f"{c} %" for c in shown.columns]
+    pct = lambda cols: (table[list(cols)] * 100).round(1).rename(  # noqa: E731
+        columns={k: f"{v} %" for k, v in cols.items()})
+    outcomes = pct(KPI_COLUMNS).join(pct(ICEBERG_COLUMNS))
+    outcomes["unmet days/1000"] = table["unmet_days_per_1000"].round(0).astype("Int64")
+    outcomes["mean satisfaction"] = table["mean_satisfaction"].round(3)
     money = (table[list(MONEY_COLUMNS)] / 1e4).round(1).rename(columns=MONEY_COLUMNS)
     money.columns = [f"{c} (10k yuan)" for c in money.columns]
-    both = shown.join(money).join(table[["communities"]])
-    return both.to_string()
+    money = money.join(table[["communities"]])
+    legend = ("KPIs of reported cases, as Xining measures them: response, resolution, satisfied "
+              "(at the return visit).\nEvery grievance that arose, silent ones included: "
+              "resolved, never voiced (or found), unmet days (grievance-days per 1,000 residents "
+              "a year).")
+    return f"{legend}\n{outcomes.to_string()}\n\n{money.to_string()}"
 
 
 def cmd_validate(args) -> int:

@@ -85,7 +85,7 @@ class Ladder:
         self.workload = np.zeros((2, len(base)))
         # A day's weight in the workload: at most a day's capacity (see todays_capacity).
         # A day's weight in the smoothed workload (see todays_capacity).
-        self.alpha = np.full(len(base), 2 * model.scale / (1 + model.scale))
+        self.alpha = 1.5 * model.scale / (1 + 0.5 * model.scale)
 
     def refresh_success(self) -> None:
         """Red property and the black list change what a company's attempt achieves."""
@@ -228,27 +228,28 @@ class Ladder:
         (never handled) first, then the others. With W_new and W_old smoothed as W <- W + a
         (waiting - W), a pool takes the share min(1, C / W_new) of its new cases and, of the
         others, the share of what capacity the new ones leave, min(1, max(0, C - W_new) / W_old).
-        The day's weight is a = 2 s / (1 + s) at scale s: in the full city (a = 1) this is the
-        plain capacity limit on today's queue, new cases first; at a smaller scale the smoothed
-        workload varies from day to day as much, relatively, as a full city's queue does (a
-        Poisson count of mean s·L has relative variance 1 / (s·L), its smoothing a / (2 - a) = s
-        of that, the full city's 1 / L), so that the expected throughput, and with it the waits,
-        are those of the full city. Cases
-        a pool keeps (tried and failed, to be tried again) never slow its first contact with new
+        The day's weight is a = 1.5 s / (1 + 0.5 s) at scale s. In the full city (a = 1) this is
+        the plain capacity limit on today's queue, new cases first. At a smaller scale the
+        smoothed workload stands for the full city's queue: a weight of 2 s / (1 + s) would make it
+        vary from day to day as much, relatively, as the full city's queue (a Poisson count of
+        mean s·L has relative variance 1 / (s·L), its smoothing a / (2 - a) of that, the full
+        city's 1 / L), and small pools then wait a little longer than the full city's; a weight of
+        s makes them wait a little less; the weight between the two gives the full city's rates
+        within the margins of tests/test_full_city.py (docs/validation.md, "Scale"). Cases a pool
+        keeps (tried and failed, to be tried again) never slow its first contact with new
         ones, so more money never slows response."""
         rng = self.model.stream("handle")
         size = pools.stop - pools.start
         p = pool - pools.start
-        waiting = np.vstack([np.bincount(p[new], minlength=size),
-                             np.bincount(p[~new], minlength=size)]).astype(float)
+        fresh, kept = np.bincount(p[new], minlength=size), np.bincount(p[~new], minlength=size)
         capacity = self.capacity[pools]
-        workload = self.workload[:, pools]
-        workload += self.alpha[pools] * (waiting - workload)
-        first = np.minimum(1.0, capacity / np.maximum(workload[0], 1e-12))
-        left = np.maximum(capacity - workload[0], 0.0)
-        then = np.minimum(1.0, left / np.maximum(workload[1], 1e-12))
+        w_new, w_old = self.workload[0, pools], self.workload[1, pools]  # views: updated in place
+        w_new += self.alpha * (fresh - w_new)
+        w_old += self.alpha * (kept - w_old)
+        first = np.minimum(1.0, capacity / np.maximum(w_new, 1e-12))
+        then = np.minimum(1.0, np.maximum(capacity - w_new, 0.0) / np.maximum(w_old, 1e-12))
         u = rng.random((2, size))
-        expected = waiting[0] * first + waiting[1] * then
+        expected = fresh * first + kept * then
         cap_all = np.floor(expected + u[0]).astype(np.int64)  # stochastic rounding
         cap_base = np.floor(cap_all * self.own[pools] + u[1]).astype(np.int64)
         return cap_all, cap_base

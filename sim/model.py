@@ -62,7 +62,9 @@ class GovernanceModel(mesa.Model):
         # unmet need for this long from the day it arose.
         self.horizon = b["silent_patience_days"] + b["reported_patience_days"]
         self.stream_keys = {name: stream_key(self.seed, name) for name in STREAMS}
-        self._streams: dict[str, np.random.Generator] = {}
+        self._streams = {name: np.random.Generator(np.random.Philox(key=key))
+                         for name, key in self.stream_keys.items()}
+        self._started: set[str] = set()  # streams moved to today's counter
         self._stream_day = None
         self.build_city()
         self.build_institutions()
@@ -118,12 +120,15 @@ class GovernanceModel(mesa.Model):
         many draws one subsystem makes shifts neither the other subsystems nor the next day."""
         day = math.ceil(self.time) - 1
         if self._stream_day != day:
-            self._streams, self._stream_day = {}, day
-        rng = self._streams.get(name)
-        if rng is None:
-            counter = np.array([0, 0, 0, day + 1], dtype=np.uint64)
-            rng = np.random.Generator(np.random.Philox(key=self.stream_keys[name], counter=counter))
-            self._streams[name] = rng
+            self._started, self._stream_day = set(), day
+        rng = self._streams[name]
+        if name not in self._started:  # the subsystem's generator, moved to today's counter
+            rng.bit_generator.state = {
+                "bit_generator": "Philox", "buffer": np.zeros(4, np.uint64), "buffer_pos": 4,
+                "has_uint32": 0, "uinteger": 0,
+                "state": {"counter": np.array([0, 0, 0, day + 1], dtype=np.uint64),
+                          "key": self.stream_keys[name]}}
+            self._started.add(name)
         return rng
 
     def step(self) -> None:

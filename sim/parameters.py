@@ -212,8 +212,9 @@ SCHEMA: dict[str, dict[str, Param]] = {
                            "residents voice less", lo=-20, hi=20),
         "voice_party": P(0.8, "log-odds", "seed 002: party members' discovery duty",
                          "party members voice more", lo=-20, hi=20),
-        "voice_experience": P(0.5, "log-odds", "Hirschman 1970; assumption", "a resolved last "
-                              "grievance raises voice, an unresolved one lowers it",
+        "voice_experience": P(0.5, "log-odds", "Hirschman 1970 (exit after disappointment); "
+                              "assumption", "a last grievance given up unresolved lowers voice "
+                              "by this (exit); a resolved one, or none yet, leaves it",
                               lo=-20, hi=20),
         "channel_weight": P(per(CHANNELS, (0.33, 0.32, 0.35)), "weight", "seed 000/001; "
                             "assumption", "choice of channel when voicing", lo=0, hi=100),

@@ -82,7 +82,7 @@ def voice(model, ids: np.ndarray) -> None:
     trust = r.trust[who]
     logit = (b["voice_base"] + b["voice_trust"] * (trust - 0.5) + b["voice_elderly"] * r.elderly[who]
              + b["voice_migrant"] * r.migrant[who] + b["voice_party"] * r.party_member[who]
-             + b["voice_experience"] * r.last_outcome[who])
+             + b["voice_experience"] * np.minimum(r.last_outcome[who], 0))  # exit
     voiced = g.u_voice[ids] < 1 / (1 + np.exp(-logit))
     w = np.array([b["channel_weight"][c] for c in CHANNELS], dtype=float)
     weights = np.tile(w, (len(ids), 1))
@@ -323,6 +323,12 @@ class Ledger:
         self.year_start = 0  # model day the budget year began
         self.overdraft = model.p["funding"]["allow_overdraft"]
         self.even = model.p["funding"]["spending"] == "even"
+        # The even allowance runs one case ahead: a sampled case costs what a real one does, so at
+        # a small scale a day's allowance is a fraction of a case, and a community that never runs
+        # short in the full city would be refused now and then for want of a whole case.
+        b = model.p["behaviour"]
+        self.lead = (model.ladder.cost.max() * model.ladder.cost_multiplier.max()
+                     + b["purchased_service_cost"])
         # Over the reported period, at full scale: yuan allocated, and left at its years' ends.
         years = -(-model.days // 365)
         self.allocated = model.funds.astype(np.int64) * years
@@ -336,7 +342,7 @@ class Ledger:
         if not self.even:
             return self.balance
         share = min(1.0, (self.model.day - self.year_start + 1) / 365)
-        return np.minimum(self.balance, self.funds * share - self.spent_year)
+        return np.minimum(self.balance, self.funds * share + self.lead - self.spent_year)
 
     def charge(self, community: np.ndarray, cost: np.ndarray) -> np.ndarray:
         """Pay what today's allowance permits, in the order given; returns which were paid.

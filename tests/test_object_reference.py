@@ -13,7 +13,7 @@ import pytest
 from benchmarks.object_reference import ObjectResidentsModel, ResidentAgent
 from sim.model import GovernanceModel
 
-SEEDS = range(1, 7)
+SEEDS = range(1, 5)
 METRICS = ["arisen per resident", "voiced share", "hotline share", "resolved per reported",
            "satisfaction rate", "mean satisfaction", "mean trust"]
 
@@ -27,7 +27,8 @@ def outcomes(model) -> list[float]:
 
 @pytest.fixture(scope="module")
 def both():
-    kw = dict(scenario="xining-classified", scale=0.002, days=60, warmup_years=0)
+    kw = dict(scenario="xining-classified", scale=0.002, days=30, warmup_years=0,
+              reported_patience_days=30)
     vector = np.array([outcomes(GovernanceModel(rng=s, **kw)) for s in SEEDS])
     objects = np.array([outcomes(ObjectResidentsModel(rng=s, **kw)) for s in SEEDS])
     return vector, objects

@@ -167,21 +167,27 @@ def test_a_variant_against_its_relation_is_refused(tmp_path, old, new, expected)
 
 
 # ---- the report -------------------------------------------------------------------------------
-def test_the_report_is_signed_and_recognised_only_unchanged(tmp_path):
+def test_the_report_says_how_it_was_made_and_what_holds(tmp_path):
     made = {"command": "shequ check", "date": "2024-11-10", "version": "0", "experiment": "x",
             "name": "validation", "replications": 20, "variants": 7, "seed": 1, "scale": 0.01,
             "days": 365, "warmup": 1, "results": "results/validation"}
     text = validation.markdown(validation.evaluate(synthetic()), made)
     assert f"All {ASSERTED} asserted properties hold" in text and "quick check" not in text
     assert validation.LITTLE in text
-    target = tmp_path / "validation.md"
-    target.write_text(validation.signed(text), encoding="utf-8")
-    assert validation.recognised(target)
-    validation.claim(target)  # no record, but signed: Shequ's
-    target.write_text(validation.signed(text).replace("holds", "fails", 1), encoding="utf-8")
-    assert not validation.recognised(target)
-    with pytest.raises(InputError, match="Shequ did not write it"):
-        validation.claim(target)
+
+
+def test_the_scale_section_compares_every_class_with_its_margin():
+    summary = synthetic()
+    classes = sorted(set(summary["class"]))
+    full = summary[summary["variant"] == validation.BASELINE].groupby("class")[
+        list(validation.SCALE_OUTCOMES)].mean()
+    full.loc[classes[0], "response_rate"] += 0.5  # one gap far beyond any margin
+    table = validation.scale_table(summary, full)
+    assert len(table) == len(classes) * len(validation.SCALE_OUTCOMES)
+    assert table["within"].sum() == len(table) - 1
+    made = {"scale": 0.01, "replications": 20}
+    assert f"**{len(table) - 1} of {len(table)} within" in "\n".join(
+        validation.scale_section(table, made))
 
 
 # ---- end to end -------------------------------------------------------------------------------

@@ -62,9 +62,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from sim.batch.experiment import load, safe_name
-    from sim.batch.runner import BatchError, prepare, run_batch
-    from sim.command import INTERRUPTED, TERMINATED, check_results
-    from sim.errors import InputError, Terminated
+    from sim.batch.runner import prepare
+    from sim.command import check_results
+    from sim.errors import InputError
 
     check_executor(args)
     if args.window == 0:
@@ -76,21 +76,32 @@ def run(args) -> int:
     if args.check:
         print(plan(experiment, out, store))
         return 0
-    def announce(report) -> None:
-        where = (f"cluster {args.cluster} ({report.slots} threads)" if args.cluster else
-                 "in this process" if args.workers == 0 else f"{report.slots} worker processes")
-        done = f"; {report.skipped:,} already finished" if report.skipped else ""
-        print(f"{plan_line(experiment)}; {where}{done}", flush=True)
+    return run_runs(experiment, out, args, window=args.window, resume=args.resume)
+
+
+def run_runs(experiment, folder: Path, args, *, flag: str = "--out", window: int | None = None,
+             resume: bool = False, need: str = "the same command tries them again") -> int:
+    """Run an experiment's unfinished runs into its result folder, as `shequ batch` does — for
+    it and for the commands that analyse a batch (sensitivity, check): the plan, the progress, the
+    result line. Returns 0 when every run is done, 1 when some failed (`need` says what to do),
+    130 / 143 when Ctrl-C / SIGTERM stopped it (the finished runs are kept). `flag` names the
+    folder's option in messages."""
+    from sim.batch.runner import BatchError, run_batch
+    from sim.command import INTERRUPTED, TERMINATED
+    from sim.errors import InputError, Terminated
 
     try:
-        report = run_batch(experiment, out, workers=args.workers, cluster=args.cluster,
-                           window=args.window, progress=False if args.no_progress else None,
-                           resume=args.resume, announce=announce)
+        report = run_batch(experiment, folder, workers=args.workers, cluster=args.cluster,
+                           window=window, progress=False if args.no_progress else None,
+                           resume=resume,
+                           announce=lambda r: print(announcement(experiment, r, args), flush=True))
+    except InputError as e:  # the store names its folder `--out`; the same class keeps exit 3
+        raise type(e)(str(e).replace(f"--out {folder}", f"{flag} {folder}")) from None
     except BatchError as e:
         print(f"shequ: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
-        print(f"\ninterrupted: the finished runs are kept in {out}/; run the same command "
+        print(f"\ninterrupted: the finished runs are kept in {folder}/; run the same command "
               "again to go on", file=sys.stderr)
         return TERMINATED if isinstance(e, Terminated) else INTERRUPTED
     print(result_line(report, experiment))
@@ -100,10 +111,17 @@ def run(args) -> int:
         print(f"... and {len(report.failed) - 10} more failed", file=sys.stderr)
     if report.failed:
         print(f"{len(report.failed)} of {report.ran} runs failed: errors and tracebacks are in "
-              f"{report.folder}/manifest/ (status = 'failed'); the same command tries them again",
-              file=sys.stderr)
+              f"{report.folder}/manifest/ (status = 'failed'); {need}", file=sys.stderr)
         return 1
     return 0
+
+
+def announcement(experiment, report, args) -> str:
+    """The line a batch prints when it starts: the plan, where it runs, what was done before."""
+    where = (f"cluster {args.cluster} ({report.slots} threads)" if args.cluster else
+             "in this process" if args.workers == 0 else f"{report.slots} worker processes")
+    done = f"; {report.skipped:,} already finished" if report.skipped else ""
+    return f"{plan_line(experiment)}; {where}{done}"
 
 
 def plan_line(experiment) -> str:

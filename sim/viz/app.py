@@ -216,7 +216,6 @@ def make_page(config: AppConfig):
     base = base_scenario(fixed.get("policy"), fixed.get("overrides"), fixed.get("scale"),
                          fixed.get("days"))
     defaults = {c.name: c.default(base.params) for c in CONTROLS}
-    seed = int(base["run"]["seed"])
     built = Built()
     story_rng = np.random.default_rng()  # the app's own: picking never touches the model's streams
 
