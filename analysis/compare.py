@@ -76,7 +76,8 @@ def compare(summary: pd.DataFrame, baseline: str, variants: list[str] | None = N
 def format_table(table: pd.DataFrame) -> str:
     """A compact text table: rates and means in percentage points, money in yuan, days in days."""
     shown = table.copy()
-    percent = shown["outcome"].str.endswith("_rate") | shown["outcome"].str.startswith("mean_")
+    percent = (shown["outcome"].str.endswith(("_rate", "_share"))
+               | shown["outcome"].str.startswith("mean_"))
     for col in ("baseline_mean", "variant_mean", "difference", "ci_low", "ci_high"):
         shown[col] = shown[col].where(~percent, shown[col] * 100)
     shown["unit"] = percent.map({True: "%", False: ""})

@@ -61,7 +61,7 @@ SCHEMA: dict[str, dict[str, Param]] = {
         "days": P(365, "days", "assumption: one budget year", "days of the reported period "
                   "(after the warm-up; grievances arising in it are followed to their end)",
                   lo=1, hi=3650),
-        "warmup_years": P(1, "budget years", "MSER-5 truncation over 10 replications, rounded "
+        "warmup_years": P(2, "budget years", "MSER-5 truncation over 10 replications, rounded "
                           "up to whole years (docs/warmup.md)", "budget years simulated under "
                           "the scenario's policy before the reported period; not counted",
                           lo=0, hi=10),
@@ -301,11 +301,15 @@ SCHEMA: dict[str, dict[str, Param]] = {
                             "way toward the resident's satisfaction each day", **RATE),
         "influence_rate": P(0.02, "share/day", "assumption", "satisfaction and trust move toward "
                             "neighbouring buildings' mean each day", **RATE),
-        "initial_satisfaction": P(0.7, "0-1", "assumption", "mean initial satisfaction", **RATE),
+        "initial_satisfaction": P(0.8, "0-1", "assumption: near the steady state, so that a "
+                                  "short warm-up forgets the start", "mean initial satisfaction",
+                                  **RATE),
         "initial_expectation": P(0.7, "0-1", "assumption", "mean initial expectation", **RATE),
-        "initial_trust": P(0.6, "0-1", "assumption", "mean initial trust", **RATE),
-        "migrant_trust_gap": P(0.1, "0-1", "seed fact 5: migrants trust less", "lower initial "
-                               "trust of migrants", **RATE),
+        "initial_trust": P(0.8, "0-1", "assumption: near the steady state, so that a short "
+                           "warm-up forgets the start", "mean initial trust", **RATE),
+        "migrant_trust_gap": P(0.1, "0-1", "seed fact 5: migrants trust less", "migrants' trust "
+                               "is this much lower than their satisfaction would make it, at the "
+                               "start and in the long run", **RATE),
     },
 }
 

@@ -244,7 +244,7 @@ def influence(model) -> None:
     """Each day, satisfaction moves back toward its reference level and toward the neighbourhood
     (own and neighbouring buildings), and every open grievance — silent or reported — takes a
     little of its resident's; trust moves toward the neighbourhood and the resident's own
-    satisfaction. Each grievance keeps the loss it caused (decaying as satisfaction recovers), so
+    satisfaction (for a migrant, less `migrant_trust_gap`). Each grievance keeps the loss it caused (decaying as satisfaction recovers), so
     that its closing can give back part or all of it (evaluate)."""
     b, r, g = model.p["behaviour"], model.residents, model.grievances
     a, back = b["influence_rate"], b["satisfaction_recovery"]
@@ -255,7 +255,10 @@ def influence(model) -> None:
     np.subtract.at(r.satisfaction, who, burden)
     r.satisfaction[who] = np.maximum(r.satisfaction[who], 0)
     g.loss[open_] = g.loss[open_] * np.float32(1 - a - back) + burden
-    settle(model, "trust", a, b["trust_learning"], r.satisfaction)
+    target = r.satisfaction
+    if b["migrant_trust_gap"]:  # migrants trust less than their satisfaction would make them
+        target = r.satisfaction - np.float32(b["migrant_trust_gap"]) * r.migrant
+    settle(model, "trust", a, b["trust_learning"], target)
 
 
 class GivenUp:

@@ -16,6 +16,7 @@ from analysis.stats import harm_bound, paired
 from sim.batch.experiment import load
 from sim.cli import main
 from sim.errors import InputError
+from sim.parameters import SCHEMA
 
 from test_batch import DATA  # tests/data/experiments (tests/ is on sys.path)
 
@@ -138,7 +139,8 @@ def test_the_shipped_experiment_runs_the_properties_at_the_shipped_scale():
     validation.check_experiment(experiment)
     assert experiment.replications >= 20
     run = dict(experiment.variants)[validation.BASELINE]["run"]
-    assert (run["scale"], run["days"], run["warmup_years"]) == (0.01, 365, 1)
+    assert (run["scale"], run["days"]) == (0.01, 365)
+    assert run["warmup_years"] == SCHEMA["run"]["warmup_years"].default  # the model's default
 
 
 def test_the_tiny_experiment_has_the_shipped_variants():

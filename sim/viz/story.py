@@ -28,7 +28,7 @@ def pick(model, rng: np.random.Generator, communities: list[int] | None = None,
          closed_first: bool = True) -> int | None:
     """A grievance's number (`gid`, for life) at random, of those in the grievance table: of the
     given communities if they have any, of the reported period (not its warm-up) if there are,
-    a closed one (a whole story) if there is one. None before any grievance has arisen."""
+    a closed one (a whole story) if there are a few. None before any grievance has arisen."""
     g = model.grievances
     if not len(g):
         return None
@@ -38,9 +38,9 @@ def pick(model, rng: np.random.Generator, communities: list[int] | None = None,
         ids = mine if len(mine) else ids
     recent = ids[g.day_arisen[ids] >= getattr(model, "warmup_days", 0)]  # not of the warm-up
     ids = recent if len(recent) else ids
-    if closed_first:
+    if closed_first:  # a whole story, when there are a few to choose from
         closed = ids[(g.state[ids] != State.OPEN) & (g.level[ids] != UNREPORTED)]
-        ids = closed if len(closed) else ids
+        ids = closed if len(closed) >= min(3, len(ids)) else ids
     return int(g.gid[rng.choice(ids)])
 
 
