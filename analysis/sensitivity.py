@@ -428,7 +428,7 @@ def label_points(ax, block, top: float) -> None:
 
 
 def short(key: str) -> str:
-    """A parameter's name without its section ("behaviour.patrol_rate" -> "patrol_rate")."""
+    """A parameter's name without its section ("behaviour.voice_base" -> "voice_base")."""
     return key.split(".", 1)[-1]
 
 

@@ -46,7 +46,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from sim import phases
-from sim.grievances import State
+from sim.grievances import Channel, State
 from sim.model import GovernanceModel
 from sim.parameters import CATEGORIES, CHANNELS
 
@@ -214,7 +214,9 @@ class ObjectResidentsModel(GovernanceModel):
                                   category=category,
                                   day_arisen=np.full(len(rid), self.day),
                                   intractable=intractable.astype(bool), u_visit=u_visit,
-                                  u_satisfied=u_satisfied, cohort=self.reporting)
+                                  u_satisfied=u_satisfied,
+                                  u_route=np.array([self.draw() for _ in range(len(rid))]),
+                                  cohort=self.reporting)
         self.counts.add("new_arisen", r.community[rid])
         if self.reporting:
             self.cohort.arisen += np.bincount(r.community[rid], minlength=self.n_communities)
@@ -229,7 +231,7 @@ class ObjectResidentsModel(GovernanceModel):
         self.counts.add("new_silent", g.community[ids[~voiced]])
         for ch, name in enumerate(CHANNELS):
             self.counts.add(f"new_voiced_{name}", g.community[ids[voiced & (channel == ch)]])
-        phases.report(self, ids[voiced], channel[voiced])
+        phases.report(self, ids[voiced], channel[voiced], whistle=channel[voiced] == Channel.GRID)
 
     def evaluate_objects(self, ids: np.ndarray) -> None:
         """Each grievance closed today is evaluated by its resident."""

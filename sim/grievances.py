@@ -51,8 +51,10 @@ COLUMNS = {
     "u_channel": (np.float32, 0.0),
     "u_visit": (np.float32, 0.0),
     "u_satisfied": (np.float32, 0.0),
+    "u_route": (np.float32, 0.0),  # its household's place on its building's patrol route
     "loss": (np.float32, 0.0),  # satisfaction it has taken from its resident so far (decaying)
     "in_linkage": (np.bool_, False),  # waiting for the four-party joint meeting
+    "whistled": (np.bool_, False),  # a grid worker sent it straight to the departments
     "response_missed": (np.bool_, False),
     "satisfied": (np.int8, -1),  # at the return visit: 1 yes, 0 no, -1 no visit
     "day_arisen": (np.int16, NEVER),

@@ -10,7 +10,8 @@ overstays its level's deadline — or cannot be paid for — climbs to the next 
 import numpy as np
 
 from sim.grievances import AT_HOTLINE, NEVER, State
-from sim.parameters import CATEGORIES, LEVELS
+from sim.institutions.property_companies import effort_factor
+from sim.parameters import CATEGORIES, COMPOUND_KINDS, LEVELS
 from sim.phases import CAT, close
 
 PARTY, GRASSROOTS, CO_BUILDING, DEPARTMENTS = range(4)
@@ -39,6 +40,8 @@ class Ladder:
             x >= lowest for x in self.enabled) else self.enabled[-1]
         self.entry = np.array([first(PARTY if c == "micro_wish" else GRASSROOTS)
                                for c in CATEGORIES], dtype=np.int8)
+        self.top = self.enabled[-1]  # where a grid worker's whistle sends a case
+        self.whistled = np.isin(CATEGORIES, m["whistle_categories"])
         self.deadline = np.array([m["level_deadline_days"][lv] for lv in LEVELS])
         self.hotline_direct = np.array([b["hotline_direct"][c] for c in CATEGORIES])
         self.success = np.array([[b["success"][lv][c] for c in CATEGORIES] for lv in LEVELS])
@@ -46,9 +49,7 @@ class Ladder:
         self.build_pools()
         n_cmp = len(model.compounds)
         self.company_attempts, self.company_resolved = np.zeros(n_cmp), np.zeros(n_cmp)
-        kinds = model.compounds["kind"].to_numpy()
-        self.cost_multiplier = np.where((kinds == "old") & ~model.compound_has_company,
-                                        b["old_cost_multiplier"], 1.0)
+        self.owners_resolved = np.zeros(n_cmp)  # by self-management, since the last quarter
         self.deliberation = model.measure("deliberation")
         self.refresh_success()
 
@@ -63,14 +64,15 @@ class Ladder:
         # The ladder's pools are contiguous, the hotline's comes last.
         self.pools = {"ladder": slice(0, o["hotline"]), "hotline": slice(o["hotline"], o["hotline"] + 1)}
         base, extra = np.zeros(3 * n + 2 * k + 2), np.zeros(3 * n + 2 * k + 2)
-        base[:n] = m["party_member_capacity"] * model.communities["population"].to_numpy()
+        for branch in model.branches:  # level one: the branches' mobilised party members
+            base[branch.community] += branch.capacity(m["party_member_capacity"])
         for c in model.committees:
             base[n + c.community], extra[n + c.community] = c.capacity(
                 m["staff_capacity"], m["purchased_capacity_share"])
-        for c in model.companies:
-            base[self.offset["company"] + c.compound] = c.capacity(m["property_company_capacity"])
-        for c in model.owners_committees:
-            base[self.offset["owners"] + c.compound] = c.capacity(m["owners_committee_capacity"])
+        # A compound's company or owners' committee, whenever it has one (they come and go).
+        residents = model.compounds["population"].to_numpy()
+        base[o["company"]:o["company"] + k] = residents * m["property_company_capacity"]
+        base[o["owners"]:o["owners"] + k] = residents * m["owners_committee_capacity"]
         for u in model.liaison_units:
             base[self.offset["co_building"] + u.community] = u.daily_capacity
         base[self.offset["departments"]] = model.department.daily_capacity
@@ -83,17 +85,21 @@ class Ladder:
                              where=self.capacity > 0)
         # Smoothed waiting cases per pool: new ones (never handled) and the others.
         self.workload = np.zeros((2, len(base)))
-        # A day's weight in the workload: at most a day's capacity (see todays_capacity).
         # A day's weight in the smoothed workload (see todays_capacity).
         self.alpha = 1.5 * model.scale / (1 + 0.5 * model.scale)
+        self.linkage_queue = np.zeros(len(model.compounds))  # smoothed, per compound
 
     def refresh_success(self) -> None:
-        """Red property and the black list change what a company's attempt achieves."""
-        b = self.model.p["behaviour"]
-        self.company_bonus = np.zeros(len(self.model.compounds))
-        for c in self.model.companies:
-            self.company_bonus[c.compound] = c.success_bonus(b["red_property_bonus"],
-                                                              b["blacklist_pressure"])
+        """What the compounds' handlers are today: a company's effort makes its attempts succeed
+        more often; an old compound without a company costs more to handle (three-no)."""
+        model, b = self.model, self.model.p["behaviour"]
+        effort = np.zeros(len(model.compounds))
+        for company in model.companies:
+            effort[company.compound] = company.effort
+        self.company_multiplier = 1 + b["effort_success"] * effort_factor(model, effort)
+        old = model.compound_kind == COMPOUND_KINDS.index("old")
+        self.cost_multiplier = np.where(old & ~model.compound_has_company,
+                                        b["old_cost_multiplier"], 1.0)
 
     # ---- the day ------------------------------------------------------------------------------
     def route_and_handle(self) -> None:
@@ -165,7 +171,7 @@ class Ladder:
         self.respond(ids)
         g.day_attempted[ids] = model.day
         cost = self.cost_of(ids, level, pool, purchased)
-        paid = model.ledger.charge(g.community[ids].astype(np.int64), cost)
+        paid = model.spending.charge(g.community[ids].astype(np.int64), cost, g.category[ids])
         self.escalate(ids[~paid])  # no money: the problem climbs
         ids, level, pool = ids[paid], level[paid], pool[paid]
         ok = model.stream("handle").random(len(ids)) < self.success_of(ids, level, pool)
@@ -181,20 +187,47 @@ class Ladder:
         self.model.counts.add("new_resolved", self.model.grievances.community[ids])
 
     def hold_joint_meetings(self) -> None:
-        """Weekly four-party joint meeting (联席会, scheduled event): settles the cross-party cases
-        brought to it; the rest climb the ladder."""
+        """The four-party joint meeting (联席会, a scheduled event): each compound's meeting takes
+        at most `linkage_agenda` cross-party cases, the longest waiting first, and settles each
+        with a chance that grows with the parties at the table; the rest climb the ladder."""
         model, g = self.model, self.model.grievances
         ids = g.open_ids
-        queued = ids[(g.state[ids] == State.OPEN) & g.in_linkage[ids]]
-        ok = ((model.stream("linkage").random(len(queued)) < model.p["mechanisms"]["linkage_success"])
+        queued = ids[g.in_linkage[ids]]
+        order = np.lexsort((g.day_level[queued], g.compound[queued]))  # by compound, oldest first
+        queued = queued[order]
+        compound = g.compound[queued]
+        place = np.arange(len(queued)) - np.searchsorted(compound, compound, side="left")
+        agenda = place < self.agenda_seats(compound)
+        table = np.zeros(len(model.compounds))
+        for linkage in model.linkages:
+            table[linkage.compound] = linkage.table()
+        chance = model.p["mechanisms"]["linkage_success"] * table[compound]
+        ok = (agenda & (model.stream("linkage").random(len(queued)) < chance)
               & ~g.intractable[queued])
         self.resolve(queued[ok])
         model.counts.add("new_linkage_settled", g.community[queued[ok]])
         self.escalate(queued[~ok])
-        settled = np.bincount(g.compound[queued[ok]], minlength=len(model.compounds))
+        g.in_linkage[queued[~ok]] = False
+        settled = np.bincount(compound[ok], minlength=len(model.compounds))
         for linkage in model.linkages:
             linkage.meetings += 1
             linkage.settled += int(settled[linkage.compound])
+
+    def agenda_seats(self, compound: np.ndarray) -> np.ndarray:
+        """Cases each compound's meeting takes, from the sorted compounds of its queue.
+
+        The agenda holds `linkage_agenda` real cases and a sampled case stands for 1/scale of
+        them, so as with the handlers' capacity (see todays_capacity) the agenda acts on the
+        smoothed queue, W <- W + a (queue - W) at each meeting: a meeting takes the share
+        min(1, agenda·scale / W) of its queue, rounded at random — in the full city (a = 1)
+        exactly the agenda's cases, or the whole queue when shorter."""
+        model = self.model
+        queue = np.bincount(compound, minlength=len(model.compounds))
+        self.linkage_queue += self.alpha * (queue - self.linkage_queue)
+        seats = model.p["mechanisms"]["linkage_agenda"] * model.scale
+        share = np.minimum(1.0, seats / np.maximum(self.linkage_queue, 1e-12))
+        u = model.stream("linkage").random(len(queue))
+        return np.floor(queue * share + u)[compound]
 
     # ---- helpers --------------------------------------------------------------------------------
     def allocate(self, ids: np.ndarray, pool: np.ndarray, pools: slice) -> tuple[np.ndarray, np.ndarray]:
@@ -291,15 +324,19 @@ class Ladder:
         deliberated = DELIBERATED[cat] & self.deliberation[community]
         p += committee * deliberated * b["deliberation_bonus"]
         company = (pool >= o["company"]) & (pool < o["owners"])
-        p += company * self.company_bonus[g.compound[ids]]
+        p = np.where(company, p * self.company_multiplier[g.compound[ids]], p)
         owners = (pool >= o["owners"]) & (pool < o["co_building"])
         p = np.where(owners, b["self_management_success"], p)
         return np.clip(p, 0.0, 1.0) * ~g.intractable[ids]
 
     def book_companies(self, ids, pool, ok) -> None:
-        """Keep each company's record for the quarterly rating."""
+        """Keep each company's record for the quarterly rating, and what self-management
+        resolved for the owners' committees' quarterly stock-taking."""
         o, n = self.offset, len(self.model.compounds)
         company = (pool >= o["company"]) & (pool < o["owners"])
         compound = self.model.grievances.compound[ids[company]]
         self.company_attempts += np.bincount(compound, minlength=n)
         self.company_resolved += np.bincount(compound[ok[company]], minlength=n)
+        owners = (pool >= o["owners"]) & (pool < o["co_building"]) & ok
+        self.owners_resolved += np.bincount(self.model.grievances.compound[ids[owners]],
+                                            minlength=n)

@@ -22,6 +22,7 @@ FLOWS = {
     "new_silent": "kept silent when they arose",
     "new_found": "silent grievances found by patrols",
     "new_reported": "reported: voiced or found",
+    "new_whistled": "sent straight to the city departments by a grid worker (网格吹哨)",
     "new_responded_in_time": "first contact within the response deadline",
     "new_response_missed": "response deadline passed without contact",
     "new_resolved": "resolved",

@@ -10,10 +10,11 @@ from mesa.discrete_space import Network
 from mesa.time import Schedule
 
 from sim import city, funding, outputs, phases
-from sim.agents import (
-    CommunityCommittee, Department, FourPartyLinkage, GridWorker, Hotline, LiaisonUnit,
-    OwnersCommittee, PartyBranch, PropertyCompany,
+from sim.institutions import (
+    CommunityCommittee, Department, FourPartyLinkage, Hotline, LiaisonUnit, OwnersCommittee,
+    PartyBranch, Patrols, PropertyCompany, SpendingPlan,
 )
+from sim.institutions import grid_workers
 from sim.errors import InputError
 from sim.grievances import Grievances
 from sim.ladder import Ladder
@@ -22,7 +23,7 @@ from sim.parameters import CATEGORIES, CLASSES, COMPOUND_KINDS, SCHEMA
 from sim.residents import Residents
 from sim.scenario import Scenario, load
 
-STREAMS = ("residents", "arise", "discover", "handle", "linkage", "fund")
+STREAMS = ("residents", "arise", "discover", "handle", "linkage", "fund", "institutions")
 
 
 class GovernanceModel(mesa.Model):
@@ -73,12 +74,8 @@ class GovernanceModel(mesa.Model):
         self.ladder = Ladder(self)
         self.building_start = np.cumsum(self.building_residents) - self.building_residents
         # Buildings x categories, a day: what could arise (whatever the policy) and what does.
-        self.arise_potential, self.arise_rates = phases.arise_rates(self)
+        self.refresh_arise()
         self.arise_cumulative = np.cumsum(self.arise_potential.ravel())
-        self.arise_kept = np.divide(self.arise_rates, self.arise_potential,
-                                    out=np.zeros_like(self.arise_rates),
-                                    where=self.arise_potential > 0).ravel()
-        self.discovery_rate = phases.discovery_rates(self)
         self.neighbourhood, self.neighbourhood_residents = phases.neighbourhood(self)
         self.building_sums = {}
         self.counts = DayCounts(self.n_communities)  # today's flows
@@ -93,7 +90,7 @@ class GovernanceModel(mesa.Model):
         self.mood_days = {"satisfaction": np.zeros(self.n_communities),
                           "trust": np.zeros(self.n_communities)}  # summed over residents, days
         self.reported_days = 0
-        self.ledger = phases.Ledger(self)
+        self.spending = SpendingPlan(self)  # the committees' spending plan
         self.datacollector = outputs.collector(self)
         self.schedule_events()
 
@@ -132,10 +129,11 @@ class GovernanceModel(mesa.Model):
         return rng
 
     def step(self) -> None:
-        """One day: the eight phases, in order."""
+        """One day: the eight phases, in order (the institutions' weekly and quarterly verbs are
+        scheduled events, see schedule_events)."""
         new = phases.arise(self)  # 1. new grievances per resident and category
         phases.voice(self, new)  # 2. voiced by a channel, or kept silent
-        phases.discover(self)  # 3. patrols find silent grievances
+        phases.discover(self)  # 3. grid workers patrol (and blow the whistle), volunteers visit
         self.ladder.route_and_handle()  # 4. the four-level ladder
         closed = phases.close_and_visit(self)  # 5. give-ups, return visits, the cohort counted
         phases.evaluate(self, closed)  # 6. expectation-disconfirmation
@@ -153,28 +151,133 @@ class GovernanceModel(mesa.Model):
 
     # ---- scheduled events (Mesa event scheduling; at the end of a day) --------------------------
     def schedule_events(self) -> None:
+        """The institutions' scheduled verbs (Mesa event scheduling, at the end of a day): the
+        annual budget, the weekly four-party joint meetings, the quarterly review of property
+        companies and owners' committees."""
         m = self.p["mechanisms"]
-        self.schedule_recurring(self.ledger.open_year, Schedule(interval=365, start=365.5))
-        if self.linkages:
+        self.schedule_recurring(self.spending.open_year, Schedule(interval=365, start=365.5))
+        self.meetings_scheduled = bool(m["four_party_linkage"])
+        if self.meetings_scheduled:
             self.schedule_recurring(self.ladder.hold_joint_meetings,
                                     Schedule(interval=m["linkage_meeting_days"],
                                              start=m["linkage_meeting_days"] + 0.5))
-        if self.companies:
-            self.schedule_recurring(self.rate_property_companies,
-                                    Schedule(interval=m["rating_interval_days"],
-                                             start=m["rating_interval_days"] + 0.5))
+        self.schedule_recurring(self.review_quarter,
+                                Schedule(interval=m["rating_interval_days"],
+                                         start=m["rating_interval_days"] + 0.5))
+
+    def review_quarter(self) -> None:
+        """Every quarter: the red/black list (红黑榜) and each company's answer to it — stay or
+        leave, then the effort it chooses; new companies come to compounds left without one;
+        owners' committees form and lapse; the linkages and the ladder follow."""
+        rng = self.stream("institutions")
+        self.rate_property_companies()
+        for company in list(self.companies):
+            if not company.stays(rng.random()):
+                self.leave(company)
+        self.companies_arrive(rng)
+        for company in self.companies:
+            company.choose_effort()
+        self.committees_form_and_lapse(rng)
+        self.place_linkages()
+        self.refresh_arise()
+        self.ladder.refresh_success()
 
     def rate_property_companies(self) -> None:
-        """Quarterly red/black list (红黑榜): the worst `blacklist_share` go on the black list."""
+        """The red/black list: the worst `blacklist_share` of the quarter's records go on the
+        black list, the others on the red list."""
         ladder = self.ladder
         attempts, resolved = ladder.company_attempts, ladder.company_resolved
         record = np.where(attempts > 0, resolved / np.maximum(attempts, 1), 1.0)
-        threshold = float(np.quantile([record[c.compound] for c in self.companies],
-                                      self.p["mechanisms"]["blacklist_share"]))
-        for company in self.companies:
-            company.rate(record[company.compound], threshold)
+        if self.companies:
+            threshold = float(np.quantile([record[c.compound] for c in self.companies],
+                                          self.p["mechanisms"]["blacklist_share"]))
+            for company in self.companies:
+                company.rate(record[company.compound], threshold)
         attempts[:], resolved[:] = 0, 0
-        ladder.refresh_success()
+
+    def leave(self, company: PropertyCompany) -> None:
+        """A company leaves: its compound has none until a new one comes (three-no if it has no
+        owners' committee either)."""
+        self.companies.remove(company)
+        company.remove()
+        self.compound_has_company[company.compound] = False
+        self.company_left[company.compound] = True
+        self.update_three_no()
+
+    def companies_arrive(self, rng) -> None:
+        """A new company comes to a compound its company left, at `company_entry_rate` a year."""
+        m = self.p["mechanisms"]
+        left = np.flatnonzero(self.company_left)
+        comes = left[rng.random(len(left)) < 1 - np.exp(-m["company_entry_rate"] / 4)]
+        for j in comes:
+            self.add_company(int(j))
+        self.company_left[comes] = False
+        self.update_three_no()
+
+    def add_company(self, j: int) -> None:
+        community = int(self.compound_community[j])
+        self.companies.append(PropertyCompany(
+            self, self.space[int(self.first_building[j])], community, compound=j,
+            residents=int(self.compounds["population"].iloc[j]),
+            red=bool(self.measure("red_property")[community])))
+        self.compound_has_company[j] = True
+
+    def committees_form_and_lapse(self, rng) -> None:
+        """Under the B measure an old compound without an owners' committee forms one at
+        `committee_formation_rate` a year; a committee that resolved nothing for a year lapses at
+        `committee_lapse_rate` a year."""
+        m = self.p["mechanisms"]
+        for committee in list(self.owners_committees):
+            committee.resolved = int(self.ladder.owners_resolved[committee.compound])
+            committee.take_stock()
+            if committee.lapses(rng.random()):
+                self.owners_committees.remove(committee)
+                committee.remove()
+                self.compound_has_committee[committee.compound] = False
+        self.ladder.owners_resolved[:] = 0
+        helped = (self.measure("owners_committees")[self.compound_community]
+                  & (self.compound_kind == COMPOUND_KINDS.index("old")) & ~self.compound_has_committee)
+        candidates = np.flatnonzero(helped)
+        forms = candidates[rng.random(len(candidates))
+                           < 1 - np.exp(-m["committee_formation_rate"] / 4)]
+        for j in forms:
+            self.add_owners_committee(int(j))
+        self.update_three_no()
+
+    def add_owners_committee(self, j: int) -> None:
+        self.owners_committees.append(OwnersCommittee(
+            self, self.space[int(self.first_building[j])], int(self.compound_community[j]),
+            compound=j, residents=int(self.compounds["population"].iloc[j]),
+            self_managing=not self.compound_has_company[j]))
+        self.compound_has_committee[j] = True
+
+    def update_three_no(self) -> None:
+        old = self.compound_kind == COMPOUND_KINDS.index("old")
+        self.three_no = old & ~self.compound_has_company & ~self.compound_has_committee
+
+    def place_linkages(self) -> None:
+        """A four-party linkage sits in each compound with a party branch and a company or an
+        owners' committee (where the mechanism is on); the others have none."""
+        wanted = (self.compound_has_branch & (self.compound_has_company
+                                              | self.compound_has_committee)
+                  & self.p["mechanisms"]["four_party_linkage"])
+        for linkage in [lk for lk in self.linkages if not wanted[lk.compound]]:
+            self.linkages.remove(linkage)
+            linkage.remove()
+        have = {lk.compound for lk in self.linkages}
+        for j in np.flatnonzero(wanted):
+            if int(j) not in have:
+                self.linkages.append(FourPartyLinkage(
+                    self, self.space[int(self.first_building[j])],
+                    int(self.compound_community[j]), compound=int(j)))
+        self.compound_linked = wanted
+
+    def refresh_arise(self) -> None:
+        """Buildings x categories: what arises a day under today's companies' effort."""
+        self.arise_potential, self.arise_rates = phases.arise_rates(self)
+        self.arise_kept = np.divide(self.arise_rates, self.arise_potential,
+                                    out=np.zeros_like(self.arise_rates),
+                                    where=self.arise_potential > 0).ravel()
 
     # ---- building the city ------------------------------------------------------------------
     def build_city(self) -> None:
@@ -221,10 +324,12 @@ class GovernanceModel(mesa.Model):
         return np.isin(self.classes, list(enabled))
 
     def build_institutions(self) -> None:
-        """Mesa agents at buildings: committees, grid workers, branches, companies, committees,
-        linkages, co-building units; departments and the hotline at the city's first building."""
+        """Mesa agents at buildings: committees, grid workers, branches, companies, owners'
+        committees, linkages, co-building units; departments and the hotline at the city's first
+        building. Owners' committees in old compounds under the B measure form over time
+        (review_quarter), from those the city starts with."""
         p, m = self.p, self.p["mechanisms"]
-        first_building = first_of(self.buildings["compound"].to_numpy(), len(self.compounds))
+        self.first_building = first_of(self.buildings["compound"].to_numpy(), len(self.compounds))
         community_office = first_of(self.buildings["community"].to_numpy(), self.n_communities)
         cell = lambda building: self.space[int(building)]  # noqa: E731
         pop = self.communities["population"].to_numpy()
@@ -235,50 +340,35 @@ class GovernanceModel(mesa.Model):
                                fund=int(self.funds[i]), label=self.classes[i],
                                purchased_services=bool(purchased[i]))
             for i in range(self.n_communities)]
-        self.grid_workers = self.place_grid_workers(pop / p["city"]["household_size"], cell)
-        kinds = self.compounds["kind"].to_numpy()
-        comm = self.compounds["community"].to_numpy()
+        self.grid_workers = grid_workers.place(self, pop / p["city"]["household_size"], cell)
+        self.patrols = Patrols(self, self.grid_workers)
+        comm = self.compound_community = self.compounds["community"].to_numpy()
         cpop = self.compounds["population"].to_numpy()
         branch_rng = np.random.default_rng(p["city"]["city_seed"] + 1)
-        has_branch = branch_rng.random(len(self.compounds)) < p["city"]["party_branch_share"]
-        red = self.measure("red_property")
-        self_manage = self.measure("owners_committees")
-        has_company = self.compounds["has_property_company"].to_numpy()
-        # B measure: the party organisation helps old compounds set up owners' committees.
-        has_committee = self.compounds["has_owners_committee"].to_numpy() | (
-            self_manage[comm] & (kinds == "old"))
-        self.compound_has_company, self.compound_has_committee = has_company, has_committee
-        self.three_no = (kinds == "old") & ~has_company & ~has_committee
-        self.branches = [PartyBranch(self, cell(first_building[j]), comm[j], compound=j)
-                         for j in np.flatnonzero(has_branch)]
-        self.companies = [PropertyCompany(self, cell(first_building[j]), comm[j], compound=j,
-                                          residents=int(cpop[j]), red=bool(red[comm[j]]))
-                          for j in np.flatnonzero(has_company)]
-        self.owners_committees = [
-            OwnersCommittee(self, cell(first_building[j]), comm[j], compound=j,
-                            residents=int(cpop[j]), self_managing=not has_company[j])
-            for j in np.flatnonzero(has_committee)]
-        linked = has_branch & (has_company | has_committee) & m["four_party_linkage"]
-        self.compound_linked = linked
-        self.linkages = [FourPartyLinkage(self, cell(first_building[j]), comm[j], compound=j)
-                         for j in np.flatnonzero(linked)]
+        self.compound_has_branch = branch_rng.random(len(self.compounds)) < p["city"]["party_branch_share"]
+        self.branches = [PartyBranch(self, cell(self.first_building[j]), comm[j], compound=j,
+                                     members=cpop[j] * p["city"]["party_member_share"])
+                         for j in np.flatnonzero(self.compound_has_branch)]
+        self.compound_has_company = np.zeros(len(self.compounds), bool)
+        self.compound_has_committee = np.zeros(len(self.compounds), bool)
+        self.company_left = np.zeros(len(self.compounds), bool)  # waiting for a new company
+        self.companies, self.owners_committees, self.linkages = [], [], []
+        for j in np.flatnonzero(self.compounds["has_property_company"].to_numpy()):
+            self.add_company(int(j))
+        for j in np.flatnonzero(self.compounds["has_owners_committee"].to_numpy()):
+            self.add_owners_committee(int(j))
+        self.update_three_no()
+        self.compound_linked = np.zeros(len(self.compounds), bool)
+        self.place_linkages()
+        for company in self.companies:
+            company.choose_effort()
+        residents = lambda n: n / 1e4  # noqa: E731 — capacities are per 10,000 residents
         self.liaison_units = [LiaisonUnit(self, cell(community_office[i]), i,
                                           capacity=m["co_building_capacity"])
                               for i in range(self.n_communities)]
-        self.department = Department(self, cell(0), capacity=m["department_capacity"])
-        self.hotline = Hotline(self, cell(0), capacity=m["hotline_capacity"])
-
-    def place_grid_workers(self, households: np.ndarray, cell) -> list[GridWorker]:
-        """One worker a grid of `households_per_grid`; offices spread over the community."""
-        per_grid = self.p["mechanisms"]["households_per_grid"]
-        grids = np.maximum(1, np.ceil(households / per_grid)).astype(int)
-        building_comm = self.buildings["community"].to_numpy()
-        workers = []
-        for i in range(self.n_communities):
-            own = np.flatnonzero(building_comm == i)
-            workers += [GridWorker(self, cell(own[g % len(own)]), i, households=households[i] / grids[i])
-                        for g in range(grids[i])]
-        return workers
+        city = residents(pop.sum())
+        self.department = Department(self, cell(0), capacity=m["department_capacity"] * city)
+        self.hotline = Hotline(self, cell(0), capacity=m["hotline_capacity"] * city)
 
     # ---- results ----------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:

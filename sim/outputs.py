@@ -47,7 +47,7 @@ def record_day(model) -> None:
             for name in ("satisfaction", "trust")]
     # Every per-community series of the day summed by class in one product.
     rows = np.vstack([model.counts.values, open_today, model.open_reported,
-                      model.ledger.balance / model.scale, *sums,
+                      model.spending.balance / model.scale, *sums,
                       model.community_residents]) @ model.class_matrix
     values = dict(zip(FLOWS, rows))
     residents = np.maximum(rows[-1], 1)
@@ -104,8 +104,8 @@ def community_frame(model) -> pd.DataFrame:
     frame = frame.assign(**iceberg(model.cohort.values, model.unmet_days, model.open_days,
                                    np.vstack(list(model.mood_days.values())), residents,
                                    model.reported_days))
-    frame["funds_allocated"] = model.ledger.allocated
-    frame["unspent"] = model.ledger.unspent_now()
+    frame["funds_allocated"] = model.spending.allocated
+    frame["unspent"] = model.spending.unspent_now()
     return frame
 
 

@@ -129,8 +129,18 @@ SCHEMA: dict[str, dict[str, Param]] = {
         "allow_overdraft": P(False, "-", "assumption", "may a community spend beyond its fund"),
         "spending": P("even", "-", "assumption: committees spread the fund over the year",
                       "spending rule: 'even' — by day d of the budget year at most d/365 of the "
-                      "fund is spent, what is not spent carrying over; 'first_come' — cases are "
+                      "fund outside the reserve is spent, what is not spent carrying over; 'first_come' — cases are "
                       "paid as they come until the fund is empty", choices=("even", "first_come")),
+        "reserve_share": P(0.1, "share of the annual fund", "assumption: committees keep back a "
+                           "reserve for urgent needs", "share of the fund held back for priority "
+                           "cases until the reserve's release day", **RATE),
+        "reserve_release_day": P(274, "day of the budget year", "assumption: the last quarter",
+                                 "day of the budget year from which what is left of the reserve "
+                                 "is open to every case", lo=0, hi=365),
+        "priority_categories": P(["security", "micro_wish"], "-", "seed 000/002: safety hazards "
+                                 "and needy residents' micro-wishes; assumption", "categories "
+                                 "paid first when the day's money does not reach every case, and "
+                                 "alone from the reserve before its release", choices=CATEGORIES),
     },
     "measures": {
         cls: P([], "-", "seed 000/002: 12 type measures", f"measures enabled in class {cls}",
@@ -141,19 +151,41 @@ SCHEMA: dict[str, dict[str, Param]] = {
         "four_party_linkage": P(True, "-", "seed 000/002/004", "four-party joint meetings (四方联动)"),
         "linkage_meeting_days": P(7, "days", "assumption: weekly joint meeting",
                                   "days between joint meetings", lo=1, hi=365),
-        "linkage_success": P(0.8, "probability", "assumption", "a joint meeting settles a "
-                             "cross-party case", **RATE),
+        "linkage_success": P(0.8, "probability", "assumption", "a joint meeting with every party "
+                             "at the table settles a cross-party case (½ of it with the community "
+                             "committee and branch alone, ¼ more each for a property company and "
+                             "an owners' committee)", **RATE),
+        "linkage_agenda": P(3, "cases/meeting", "assumption: a joint meeting's agenda",
+                            "cross-party cases a compound's joint meeting takes, longest waiting "
+                            "first", lo=1, hi=1000),
         "households_per_grid": P(400, "households", "seed 004: 300-500 per grid",
                                  "households per grid worker", lo=10, hi=100_000),
+        "grid_worker_capacity": P(40.0, "households/day", "seed 001: grid workers sweep their "
+                                  "grids; assumption: a grid of 400 walked every 10 days",
+                                  "households a grid worker visits a day, whatever the grid's "
+                                  "size", lo=0.1, hi=10_000),
+        "volunteer_visit_days": P(14.0, "days", "seed 000: security-patrol volunteers (C); "
+                                  "assumption", "days between a volunteer patrol's visits to a "
+                                  "building", lo=1, hi=3650),
+        "central_household_visit_days": P(7.0, "days", "seed 000/002: party-member central "
+                                          "households keep regular contact (D); assumption",
+                                          "days between a central household's visits to the "
+                                          "households it keeps in touch with", lo=1, hi=3650),
+        "whistle_categories": P(["infrastructure", "wage_legal"], "-", "seed 000/004: the grid "
+                                "blows the whistle, departments respond (roads, unpaid wages); "
+                                "assumption", "categories a grid worker sends straight to the "
+                                "city departments when it finds or hears of one",
+                                choices=CATEGORIES),
         "ladder_levels": P(4, "levels", "seed 000/002: four-level handling",
                            "levels of the ladder in use (1-4); the last is departments", lo=1, hi=4),
         "staff_per_10k": P(9.0, "staff/10,000 residents", "seed 001: 18 staff, 20,000 residents",
                            "community committee staff", lo=0, hi=1000),
         "staff_capacity": P(2.0, "cases/staff/day", "assumption", "cases a staff member takes "
                             "on a day", lo=0, hi=100),
-        "party_member_capacity": P(0.002, "cases/resident/day", "seed 004: 1,633 in-service "
+        "party_member_capacity": P(0.025, "cases/party member/day", "seed 004: 1,633 in-service "
                                    "members in 35 communities; assumption for their time",
-                                   "in-service party members' capacity per resident", lo=0, hi=1),
+                                   "level-one cases a day each party member of a compound with a "
+                                   "branch takes, mobilised by the branch", lo=0, hi=10),
         "property_company_capacity": P(0.0015, "cases/resident/day", "assumption",
                                        "a property company's capacity per resident served",
                                        lo=0, hi=1),
@@ -161,12 +193,16 @@ SCHEMA: dict[str, dict[str, Param]] = {
                                        "an owners' committee's capacity per resident", lo=0, hi=1),
         "purchased_capacity_share": P(0.4, "share of staff capacity", "assumption",
                                       "capacity added by purchased services", lo=0, hi=10),
-        "co_building_capacity": P(5.0, "cases/community/day", "assumption",
-                                  "linked co-building units' capacity", lo=0, hi=1e4),
-        "department_capacity": P(1500.0, "cases/day", "assumption: city departments",
-                                 "city departments' capacity (full scale)", lo=0, hi=1e7),
-        "hotline_capacity": P(1000.0, "contacts/day", "seed 000: 843 calls + 56 messages a day",
-                              "12345 hotline contacts answered a day (full scale)", lo=0, hi=1e7),
+        "co_building_capacity": P(5.0, "cases/community/day", "assumption: one linked unit "
+                                  "a community, so a larger city (more communities) has more",
+                                  "a community's linked co-building unit's capacity",
+                                  lo=0, hi=1e4),
+        "department_capacity": P(7.5, "cases/10,000 residents/day", "assumption: city "
+                                 "departments", "city departments' capacity, for the city's "
+                                 "residents", lo=0, hi=1e5),
+        "hotline_capacity": P(5.0, "contacts/10,000 residents/day", "seed 000: 843 calls + 56 "
+                              "messages a day for 2 million", "12345 hotline contacts answered a "
+                              "day, for the city's residents", lo=0, hi=1e5),
         "response_deadline_days": P(1, "days", "assumption: 12345 norm of one working day",
                                     "first contact due within", lo=0, hi=60),
         "level_deadline_days": P(per(LEVELS, (3, 7, 10, 15)), "days", "assumption",
@@ -177,6 +213,19 @@ SCHEMA: dict[str, dict[str, Param]] = {
                                   "days between property-company ratings", lo=1, hi=365),
         "blacklist_share": P(0.2, "share", "assumption", "worst-rated share of property "
                              "companies put on the black list", **RATE),
+        "blacklist_exit_quarters": P(3, "quarters", "seed 004: red/black list; assumption",
+                                     "black listings in a row after which a company leaves its "
+                                     "compound", lo=1, hi=100),
+        "company_exit_rate": P(0.02, "share/quarter", "assumption", "a company leaves of its "
+                               "own accord (half as often after a red listing)", **RATE),
+        "company_entry_rate": P(0.5, "per year", "assumption", "a new company comes to a "
+                                "compound its company left", lo=0, hi=100),
+        "committee_formation_rate": P(0.5, "per year", "seed 002: streets and communities help "
+                                      "old compounds set up owners' committees (B); assumption",
+                                      "an old compound of a community with the B measure forms "
+                                      "an owners' committee", lo=0, hi=100),
+        "committee_lapse_rate": P(0.5, "per year", "assumption", "an owners' committee that "
+                                  "resolved nothing for a year lapses", lo=0, hi=100),
     },
     "behaviour": {
         "arise_rate": P(per(CATEGORIES, (0.18, 0.12, 0.08, 0.10, 0.05, 0.10, 0.03, 0.14)),
@@ -192,11 +241,6 @@ SCHEMA: dict[str, dict[str, Param]] = {
            "assumption for sizes", "rate multiplier by compound kind", lo=0, hi=100),
         "infrastructure_effect": P(1.0, "factor", "assumption", "infrastructure grievances rise "
                                    "by this times (1 - infrastructure level)", lo=0, hi=100),
-        "red_property_prevention": P(0.25, "share", "seed 000 (service quality); assumption",
-                                     "fewer property grievances under red property", **RATE),
-        "linkage_prevention": P(0.1, "share", "seed 000: hazards checked at the grassroots; "
-                                "assumption", "fewer property/dispute grievances where the "
-                                "four-party linkage meets", **RATE),
         "self_management_prevention": P(0.2, "share", "seed 002/003; assumption",
                                         "fewer property/sanitation grievances in a self-managed "
                                         "old compound", **RATE),
@@ -222,17 +266,33 @@ SCHEMA: dict[str, dict[str, Param]] = {
                               "the community sends residents to the 12345 hotline", lo=0, hi=20),
         "elderly_app_factor": P(0.3, "factor", "assumption", "elderly use the app this much",
                                 lo=0, hi=10),
-        "patrol_rate": P(0.05, "finds/silent grievance/day", "assumption: a grid of 400 "
-                         "households swept every few weeks", "grid-worker discovery at 400 "
-                         "households a grid (falls as grids grow)", lo=0, hi=10),
-        "familiarity_effect": P(1.0, "factor per unit familiarity", "seed fact 5; assumption",
-                                "discovery and mediation rise with neighbour familiarity "
-                                "(1 - migrant share), centred at 0.5", lo=0, hi=10),
-        "volunteer_patrol_rate": P(0.04, "finds/silent grievance/day", "seed 000; assumption",
-                                   "added discovery from security patrols", lo=0, hi=10),
-        "central_household_rate": P(0.05, "finds/silent grievance/day", "seed 000; assumption",
-                                    "added discovery from party-member central households",
-                                    lo=0, hi=10),
+        "visit_disclosure": P(0.4, "probability", "assumption", "a visit finds a silent "
+                              "grievance because its resident tells the visitor", **RATE),
+        "neighbour_tip": P(0.3, "probability", "seed fact 5: neighbours who know each other "
+                           "(B) help discovery; assumption", "a visit finds a silent grievance "
+                           "because a neighbour tells, times the share of the building's "
+                           "residents who are not migrants", **RATE),
+        "company_min_effort": P(0.3, "0-1", "assumption", "the least effort a property company "
+                                "makes", **RATE),
+        "effort_cost": P(1.0, "share of fees", "assumption", "what full effort costs a company "
+                         "(effort² times this)", lo=0, hi=100),
+        "blacklist_loss": P(2.0, "share of fees", "seed 004: red/black list; assumption",
+                            "what a black listing costs a company (fines, the contract at "
+                            "risk)", lo=0, hi=100),
+        "red_weight": P(1.0, "share of fees", "seed 000: red property raises service quality; "
+                        "assumption", "what a red property company values full effort for its "
+                        "residents at", lo=0, hi=100),
+        "risk_learning": P(0.5, "share", "assumption", "how far a company's believed chance of a "
+                           "black listing moves toward the quarter's rating", **RATE),
+        "linkage_oversight": P(2.0, "factor", "seed 000/004: the four-party linkage oversees "
+                               "the property company; assumption", "the joint meeting makes a "
+                               "black listing this many times as likely in a company's eyes",
+                               lo=1, hi=100),
+        "effort_success": P(0.4, "share", "assumption", "full effort makes a company's "
+                            "attempts succeed this share more often", lo=0, hi=10),
+        "effort_prevention": P(0.3, "share", "seed 000 (service quality); assumption", "full "
+                               "effort prevents this share of a compound's property grievances",
+                               **RATE),
         "success": P({
             "party_members": per(CATEGORIES, (0.15, 0.3, 0.05, 0.2, 0.2, 0.8, 0.05, 0.7)),
             "grassroots": per(CATEGORIES, (0.55, 0.6, 0.25, 0.6, 0.6, 0.7, 0.2, 0.8)),
@@ -255,10 +315,6 @@ SCHEMA: dict[str, dict[str, Param]] = {
                                  "compounds without a property company", lo=0, hi=100),
         "purchased_service_cost": P(10, "yuan/case", "assumption", "cost of a case handled by "
                                     "purchased services", lo=0, hi=1e6),
-        "red_property_bonus": P(0.15, "probability", "seed 000; assumption", "added success of "
-                                "a red property company", **RATE),
-        "blacklist_pressure": P(0.1, "probability", "seed 004; assumption", "added success of "
-                                "a black-listed company in the next quarter", **RATE),
         "mediation_familiarity": P(0.2, "probability per unit familiarity", "seed fact 5; "
                                    "assumption", "added success on disputes at levels 1-2 where "
                                    "neighbours know each other (centred at 0.5)", lo=0, hi=1),

@@ -10,6 +10,7 @@ import networkx as nx
 
 from sim import outputs
 from sim.grievances import NEVER, UNREPORTED, AT_HOTLINE, Channel, State
+from sim.institutions.property_companies import effort_factor
 from sim.metrics import ESCALATED, IN_TIME, OLD, REPORTED, RESOLVED, SATISFIED, VISITED
 from sim.parameters import CATEGORIES, CHANNELS, COMPOUND_KINDS
 
@@ -25,7 +26,7 @@ def arise(model) -> np.ndarray:
     # it); prevention then keeps each with the ratio of the policy's rate to that rate. Every
     # draw is made per candidate, so two policies see the same candidates (common random numbers).
     n = rng.poisson(model.arise_cumulative[-1])
-    u = rng.random((8, n))
+    u = rng.random((9, n))
     cell = np.searchsorted(model.arise_cumulative, u[0] * model.arise_cumulative[-1], side="right")
     building, category = np.divmod(cell, len(CATEGORIES))
     resident = (model.building_start[building]
@@ -38,7 +39,8 @@ def arise(model) -> np.ndarray:
                                compound=r.compound[resident], building=building,
                                category=category, day_arisen=np.full(len(resident), model.day),
                                intractable=u[3] < share[category], u_voice=u[4], u_channel=u[5],
-                               u_visit=u[6], u_satisfied=u[7], cohort=model.reporting)
+                               u_visit=u[6], u_satisfied=u[7], u_route=u[8],
+                               cohort=model.reporting)
     model.counts.add("new_arisen", r.community[resident])
     if model.reporting:
         model.cohort.arisen += np.bincount(r.community[resident], minlength=model.n_communities)
@@ -61,13 +63,14 @@ def arise_rates(model) -> tuple[np.ndarray, np.ndarray]:
     infra = model.communities["infrastructure"].to_numpy()[community]
     rates[:, CAT["infrastructure"]] *= 1 + b["infrastructure_effect"] * (1 - infra)
     potential = rates.copy()
-    red = model.measure("red_property")[community] & model.compound_has_company[compound]
+    # A property company's effort prevents property grievances (sim/institutions).
+    effort = np.zeros(len(model.compounds))
+    for company in model.companies:
+        effort[company.compound] = company.effort
+    worked = effort_factor(model, effort) * model.compound_has_company
+    rates[:, CAT["property"]] *= 1 - b["effort_prevention"] * worked[compound]
     self_managed = (model.compound_has_committee & ~model.compound_has_company
                     & (model.compound_kind == COMPOUND_KINDS.index("old")))[compound]
-    linked = model.compound_linked[compound]
-    rates[:, CAT["property"]] *= 1 - b["red_property_prevention"] * red
-    for cat in ("property", "dispute"):
-        rates[:, CAT[cat]] *= 1 - b["linkage_prevention"] * linked
     for cat in ("property", "sanitation"):
         rates[:, CAT[cat]] *= 1 - b["self_management_prevention"] * self_managed
     rates[:, CAT["security"]] *= 1 - b["patrol_prevention"] * model.measure("security_patrols")[community]
@@ -93,49 +96,48 @@ def voice(model, ids: np.ndarray) -> None:
     model.counts.add("new_silent", g.community[ids[~voiced]])
     for ch in (Channel.APP, Channel.HOTLINE, Channel.GRID):
         model.counts.add(f"new_voiced_{CHANNELS[ch]}", g.community[ids[voiced & (channel == ch)]])
-    report(model, ids[voiced], channel[voiced])
+    report(model, ids[voiced], channel[voiced], whistle=channel[voiced] == Channel.GRID)
 
 
-def report(model, ids: np.ndarray, channel: np.ndarray) -> None:
-    """Grievances reach the system today: the hotline queue, or the ladder's entry level. A grid
-    worker, party member or patrol that hears of it is its first contact."""
-    g = model.grievances
+def report(model, ids: np.ndarray, channel: np.ndarray, whistle: np.ndarray) -> None:
+    """Grievances reach the system today: the hotline queue, or the ladder's entry level — or,
+    where a grid worker heard of or found one of a department's kind, the departments (the grid
+    blows the whistle, 网格吹哨). A grid worker, party member or patrol that hears of it is its
+    first contact."""
+    g, ladder = model.grievances, model.ladder
     g.channel[ids] = channel
     g.day_reported[ids] = model.day
     g.day_level[ids] = model.day
-    entry = model.ladder.entry[g.category[ids]]
-    g.level[ids] = np.where(channel == Channel.HOTLINE, AT_HOTLINE, entry)
+    entry = ladder.entry[g.category[ids]]
+    blown = whistle & ladder.whistled[g.category[ids]]
+    g.level[ids] = np.where(channel == Channel.HOTLINE, AT_HOTLINE,
+                            np.where(blown, ladder.top, entry))
     g.max_level[ids] = g.level[ids]
+    g.whistled[ids] = blown
     model.counts.add("new_reported", g.community[ids])
+    model.counts.add("new_whistled", g.community[ids[blown]])
     in_person = ids[(channel == Channel.GRID) | (channel == Channel.FOUND)]
     model.ladder.respond(in_person)
 
 
 # ---- 3. discover ----------------------------------------------------------------------------
 def discover(model) -> None:
-    """Grid-worker patrols, patrol volunteers (C) and party-member central households (D) find
-    silent grievances."""
-    g = model.grievances
-    silent = g.open_ids[g.level[g.open_ids] == UNREPORTED]
-    rate = model.discovery_rate[g.community[silent]]
-    found = silent[model.stream("discover").random(len(silent)) < 1 - np.exp(-rate)]
-    model.counts.add("new_found", g.community[found])
-    report(model, found, np.full(len(found), Channel.FOUND))
-
-
-def discovery_rates(model) -> np.ndarray:
-    """Per community: daily rate of finding a given silent grievance."""
-    b = model.p["behaviour"]
-    patrol = np.zeros(model.n_communities)
-    workers = np.zeros(model.n_communities)
-    for w in model.grid_workers:
-        patrol[w.community] += w.discovery_rate(b["patrol_rate"])
-        workers[w.community] += 1
-    patrol /= np.maximum(workers, 1)
-    familiar = 1 + b["familiarity_effect"] * (model.familiarity - 0.5)
-    return (patrol * np.maximum(familiar, 0)
-            + b["volunteer_patrol_rate"] * model.measure("security_patrols")
-            + b["central_household_rate"] * model.measure("central_households"))
+    """Grid workers patrol their grids, security-patrol volunteers (C) and party-member central
+    households (D) visit: a silent grievance whose household is visited today may be found, the
+    resident or a neighbour telling the visitor (sim/institutions/grid_workers.py). What a grid
+    worker finds of a department's kind it sends straight to the departments (the whistle)."""
+    g, patrols = model.grievances, model.patrols
+    ids = g.open_ids
+    silent = ids[g.level[ids] == UNREPORTED]
+    building = g.building[silent]
+    grid, volunteer, household = patrols.visits(model.day, building, g.u_route[silent])
+    miss = 1 - patrols.find[building]
+    chance = 1 - miss ** (grid.astype(int) + volunteer + household)
+    u = model.stream("discover").random(len(silent))
+    found = u < chance
+    by_grid = found & grid & (u < 1 - miss)  # the grid worker's own question found it
+    model.counts.add("new_found", g.community[silent[found]])
+    report(model, silent[found], np.full(int(found.sum()), Channel.FOUND), whistle=by_grid[found])
 
 
 # ---- 5. close and return visit ----------------------------------------------------------------
@@ -311,89 +313,7 @@ def neighbourhood(model) -> tuple[sp.csr_array, np.ndarray]:
     return w, np.maximum(spanned, 1.0)
 
 
-# ---- 8. account -----------------------------------------------------------------------------
-class Ledger:
-    """Each community's fund for the year, at the run's scale (yuan × scale), and its use under the
-    spending rule: 'even' lets a committee spend by day d of the budget year at most d/365 of the
-    fund (what is not spent carries over), so that the year's last cases find money too;
-    'first_come' pays cases as they come until the fund is empty."""
-
-    def __init__(self, model):
-        self.model = model
-        self.funds = model.funds.astype(float) * model.scale
-        self.balance = self.funds.copy()
-        self.spent_year = np.zeros(model.n_communities)  # this budget year, at the run's scale
-        self.year_start = 0  # model day the budget year began
-        self.overdraft = model.p["funding"]["allow_overdraft"]
-        self.even = model.p["funding"]["spending"] == "even"
-        # The even allowance runs one case ahead: a sampled case costs what a real one does, so at
-        # a small scale a day's allowance is a fraction of a case, and a community that never runs
-        # short in the full city would be refused now and then for want of a whole case.
-        b = model.p["behaviour"]
-        self.lead = (model.ladder.cost.max() * model.ladder.cost_multiplier.max()
-                     + b["purchased_service_cost"])
-        # Over the reported period, at full scale: yuan allocated, and left at its years' ends.
-        years = -(-model.days // 365)
-        self.allocated = model.funds.astype(np.int64) * years
-        self.unspent = np.zeros(model.n_communities)
-        self.period_unspent = None  # fixed on the reported period's last day
-
-    def available(self) -> np.ndarray:
-        """What each community may spend today (at the run's scale)."""
-        if self.overdraft:
-            return np.full(len(self.funds), np.inf)
-        if not self.even:
-            return self.balance
-        share = min(1.0, (self.model.day - self.year_start + 1) / 365)
-        return np.minimum(self.balance, self.funds * share + self.lead - self.spent_year)
-
-    def charge(self, community: np.ndarray, cost: np.ndarray) -> np.ndarray:
-        """Pay what today's allowance permits, in the order given; returns which were paid.
-
-        A sampled case stands for 1/scale real ones, so at a small scale a community's allowance
-        is a few cases' worth and whole cases would waste up to one case of it each time. So the
-        case that straddles the allowance is paid with the probability of the share that is left
-        (spending is then what the full city would spend, in expectation); the fund may dip below
-        zero by less than that case's cost, and the next days' allowance or the next year's fund
-        makes up for it."""
-        order = np.argsort(community, kind="stable")
-        c, x = community[order], cost[order]
-        cum = np.cumsum(x)
-        starts = np.searchsorted(c, c, side="left")
-        within = cum - np.concatenate([[0.0], cum])[starts]
-        available = self.available()[c]
-        left = available - (within - x)  # what is left when the case comes
-        straddles = (left > 0) & (within > available)
-        chance = np.divide(left, x, out=np.zeros_like(left), where=straddles)
-        ok = (x == 0) | (within <= available) | (
-            straddles & (self.model.stream("fund").random(len(x)) < chance))
-        paid = np.empty(len(order), dtype=bool)
-        paid[order] = ok
-        spent = np.bincount(community[paid], cost[paid], minlength=self.model.n_communities)
-        self.balance -= spent
-        self.spent_year += spent
-        counts, scale = self.model.counts, self.model.scale
-        counts.add("new_spent", community[paid], cost[paid] / scale)
-        counts.add("new_shortfall", community[~paid], cost[~paid] / scale)
-        counts.add("new_unfunded", community[~paid])
-        return paid
-
-    def open_year(self) -> None:
-        """A new budget year (scheduled event): what was left is recorded, funds arrive anew."""
-        model = self.model
-        if model.warmup_days < model.day < model.report_end:  # a year of the period ended
-            self.unspent += np.maximum(self.balance, 0) / model.scale
-        self.balance = self.funds + np.minimum(self.balance, 0)  # an overdraft is made up for
-        self.spent_year[:] = -np.minimum(self.balance - self.funds, 0)
-        self.year_start = model.day
-
-    def unspent_now(self) -> np.ndarray:
-        """Full-scale yuan unspent in the reported period, this year's balance included."""
-        if self.period_unspent is not None:
-            return self.period_unspent
-        return self.unspent + np.maximum(self.balance, 0) / self.model.scale
-
-
+# ---- 8. account (the fund's books: sim/institutions/committees.py) -------------------------
 def account(model) -> None:
     """Close the day's books: in the reported period the day's flows, the grievance-days of unmet
     need and residents' satisfaction and trust are added to the period's totals (and to the
@@ -417,6 +337,6 @@ def account(model) -> None:
         model.city_totals = dict(zip(outputs.FLOWS, model.totals.values.sum(axis=1)))
         model.datacollector.collect(model)
         if model.day == model.report_end - 1:
-            model.ledger.period_unspent = model.ledger.unspent_now()
+            model.spending.period_unspent = model.spending.unspent_now()
     model.counts.reset()
     g.compact(closed_today=model.closed_today)

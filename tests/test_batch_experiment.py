@@ -128,9 +128,10 @@ def test_paths_relative_to_the_experiment_file(tmp_path):
 
 # ---- designs --------------------------------------------------------------------------------
 def sweep_of(design, samples=16, seed=None):
-    return Sweep(design, ("funding.by_class.B", "behaviour.patrol_rate"),
+    return Sweep(design, ("funding.by_class.B", "behaviour.visit_disclosure"),
                  ranges={"funding.by_class.B": (100_000, 400_000),
-                         "behaviour.patrol_rate": (0.01, 0.1)}, samples=samples, seed=seed)
+                         "behaviour.visit_disclosure": (0.1, 0.8)}, samples=samples,
+                 seed=seed)
 
 
 @pytest.mark.parametrize("design", ["latin_hypercube", "sobol"])
@@ -141,12 +142,12 @@ def test_sampled_designs_in_range_typed_and_reproducible(design):
     rate = np.array([p[1] for p in points])
     assert all(isinstance(p[0], int) and isinstance(p[1], float) for p in points)
     assert b.min() >= 100_000 and b.max() <= 400_000
-    assert rate.min() >= 0.01 and rate.max() <= 0.1
+    assert rate.min() >= 0.1 and rate.max() <= 0.8
     assert sweep_of(design).points(entropy=99) == points  # the same seed, the same points
     assert sweep_of(design).points(entropy=100) != points
     assert sweep_of(design, seed=5).points(entropy=99) == sweep_of(design, seed=5).points(1)
     if design == "latin_hypercube":  # one point in each of the 16 strata of each axis
-        strata = np.floor((rate - 0.01) / 0.09 * 16).astype(int)
+        strata = np.floor((rate - 0.1) / 0.7 * 16).astype(int)
         assert sorted(strata) == list(range(16))
 
 

@@ -87,8 +87,8 @@ def test_folder_refuses_another_experiment_but_takes_more_runs(tmp_path):
         ({"seed = 7": "seed = 8"}, "seed 8"),
         ({"mechanisms.households_per_grid = [300, 800]":
           "mechanisms.households_per_grid = [300, 801]"}, "mechanisms.households_per_grid"),
-        ({"funding.total = 0": "funding.total = 0\nbehaviour.patrol_rate = 0.06"},
-         "behaviour.patrol_rate = 0.05 and now has 0.06"),
+        ({"funding.total = 0": "funding.total = 0\nbehaviour.visit_disclosure = 0.5"},
+         "behaviour.visit_disclosure = 0.4 and now has 0.5"),
         ({'keep = ["summary"]': 'keep = ["summary", "daily"]'}, "keeping summary, daily"),
     ]:
         with pytest.raises(InputError, match="use --out for a new folder") as error:

@@ -186,7 +186,7 @@ def test_sensitivity_end_to_end_writes_table_csv_and_plot(tiny, tmp_path, capsys
     assert len(table) == 3 * 2  # three outputs x two parameters
     assert {"variant", "class", "output", "parameter", "S1", "S1_low", "S1_high", "ST",
             "ST_low", "ST_high"} <= set(table.columns)
-    assert set(table["parameter"]) == {"behaviour.patrol_rate", "mechanisms.households_per_grid"}
+    assert set(table["parameter"]) == {"behaviour.visit_disclosure", "mechanisms.households_per_grid"}
     assert (results / "sensitivity.png").stat().st_size > 10_000
     # again: every run is finished, nothing runs, the same indices come out (into --out)
     assert sensitivity.main([str(TINY), "--workers", "0", "--results", str(results),

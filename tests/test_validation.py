@@ -156,7 +156,7 @@ def test_the_tiny_experiment_has_the_shipped_variants():
     ("B = 450_000", "B = 250_000", "variant \"more-money\": expected more money"),
     ("households_per_grid = 300 }", "households_per_grid = 300, mechanisms.staff_per_10k = 5.0 }",
      "also changes mechanisms.staff_per_10k"),
-    ("department_capacity = 3000.0", "department_capacity = 1500.0", "changes nothing"),
+    ("department_capacity = 15.0", "department_capacity = 7.5", "changes nothing"),
     ("four_party_linkage = false", "four_party_linkage = true", "the four-party linkage off"),
 ])
 def test_a_variant_against_its_relation_is_refused(tmp_path, old, new, expected):

@@ -187,14 +187,16 @@ def test_a_lever_moved_mid_run_acts_from_the_next_day():
     m = TeachingModel(**DAY0)
     for _ in range(10):
         m.step()
-    workers, rate = len(m.grid_workers), m.discovery_rate.copy()
+    workers, interval = len(m.grid_workers), m.patrols.interval.copy()
     shown = m.request(households_per_grid=1000)
     assert shown["households_per_grid"] == 1000 and m.pending == {"households_per_grid": 1000}
     assert m.p["mechanisms"]["households_per_grid"] == 400  # not yet: from the next day
     m.step()
     assert m.p["mechanisms"]["households_per_grid"] == 1000 and not m.pending
     assert len(m.grid_workers) < workers / 2
-    assert np.all(m.discovery_rate <= rate) and np.any(m.discovery_rate < rate)
+    visited = np.isfinite(interval)
+    assert np.all(m.patrols.interval[visited] >= interval[visited])  # rarer visits
+    assert np.any(m.patrols.interval[visited] > interval[visited])
     assert m.changes == [controls.Change(day=10, values={"households_per_grid": 1000})]
     assert plots.daily(m)["day"].max() == 10  # the change's day is the day just run
 
@@ -203,14 +205,14 @@ def test_mid_year_funding_redivides_the_rest_of_the_year_pro_rata():
     m = TeachingModel(**(DAY0 | {"days": 365}))
     for _ in range(100):
         m.step()
-    before, old = m.ledger.balance.copy(), m.funds.copy()
+    before, old = m.spending.balance.copy(), m.funds.copy()
     shown = m.request(fund_B=400_000)
     assert shown["fund_B"] == 400_000 and shown["fund_A"] < 150_000  # the others move, visibly
     m.apply_pending()  # what the next day does first
     assert m.p["funding"]["by_class"] == {c: shown[f"fund_{c}"] for c in CLASSES}
     assert int(m.funds.sum()) == int(old.sum()) == 35_600_000  # the city total held
     rest = (m.funds - old) * m.scale * 265 / 365  # the year's 265 days left, pro rata
-    assert np.allclose(m.ledger.balance, np.maximum(before + rest, 0))
+    assert np.allclose(m.spending.balance, np.maximum(before + rest, 0))
     assert rest[m.classes == "B"].min() > 0 > rest[m.classes == "A"].max()
     assert [c.fund for c in m.committees] == m.funds.tolist()
     assert m.fund_history[-1] == (100, plots.class_funds(m))
@@ -268,7 +270,7 @@ def test_the_class_panels_read_the_daily_table(model):
         assert set(data[panel]) == {*model.class_labels, "city"}
         assert len(data[panel]["city"]) == model.days
     left = data["funds_left"]["city"]
-    assert left.iloc[-1] == pytest.approx(model.ledger.balance.sum() / model.scale / model.funds.sum())
+    assert left.iloc[-1] == pytest.approx(model.spending.balance.sum() / model.scale / model.funds.sum())
     assert 0 <= left.min() and left.max() <= 1
     city = table[table["class"] == "city"].set_index("day").iloc[-30:]
     resolved = city[plots.flow(city, "resolved")].sum()

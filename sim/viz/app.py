@@ -616,7 +616,11 @@ def facts(m, config: AppConfig, lang: str) -> list[str]:
              text("fact_classes", lang, counts=counts), money,
              text("fact_mechanisms", lang, grid=mech["households_per_grid"],
                   linkage=text("on" if mech["four_party_linkage"] else "off", lang)),
-             text("fact_measures", lang, measures=", ".join(on) or text("none", lang))]
+             text("fact_measures", lang, measures=", ".join(on) or text("none", lang)),
+             text("fact_institutions", lang, companies=len(m.companies),
+                  black=sum(c.rating == "black" for c in m.companies),
+                  committees=len(m.owners_committees), three_no=int(m.three_no.sum()),
+                  linkages=len(m.linkages))]
     if config.replay:
         lines.insert(0, text("replay", lang, run=config.replay.get("run"),
                              store=config.replay.get("store")))

@@ -1,6 +1,6 @@
 """Captions of films and figures in plain words: the policy's title (not a file name), and a
 sentence or two of what is happening in the run at a day — read from the model's public state
-(open grievances, the daily table, the ledger), never changing it.
+(open grievances, the daily table, the spending plan), never changing it.
 """
 
 import numpy as np
@@ -27,7 +27,7 @@ def policy_title(model, lang: str = "en") -> str:
 
 def funds_left(model) -> dict[str, float]:
     """Share of this year's fund left, by class."""
-    balance, funds = model.ledger.balance, model.ledger.funds
+    balance, funds = model.spending.balance, model.spending.funds
     return {c: float(balance[model.classes == c].sum() / funds[model.classes == c].sum())
             for c in model.class_labels if funds[model.classes == c].sum() > 0}
 

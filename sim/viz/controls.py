@@ -23,7 +23,7 @@ import numpy as np
 from mesa.time import Schedule
 
 from sim import funding, phases
-from sim.agents import FourPartyLinkage, OwnersCommittee
+from sim.institutions import Patrols, grid_workers
 from sim.model import GovernanceModel, first_of, nest
 from sim.parameters import CLASSES, MEASURES
 from sim.scenario import Scenario, load
@@ -289,21 +289,23 @@ class TeachingModel(GovernanceModel):
     What each lever recomputes, on the model's current structure (to move into the model later):
 
     - funding: `funds` (funding.allocate on the model's own classes) and the committees' `fund`;
-      the ledger's balance gets the difference of the new and the old annual fund pro rata for
-      the days left of the budget year (never below 0: money spent stays spent), `allocated`
-      (the reported period's) the difference for the period's budget years left, and the ledger's
-      `funds` the new amounts (next year's, and the monthly spending plan's from today);
-    - grid size: the grid workers are removed and placed anew (`place_grid_workers`), then
-      `discovery_rate` (phases.discovery_rates);
-    - four-party linkage and the type measures: property companies' `red`, committees'
-      `purchased_services`, owners' committees and linkages added or removed where the measures
-      and the switch now put them (`compound_has_committee`, `three_no`, `compound_linked`; cases
-      waiting for a meeting that no longer exists go back to their level), arise rates
-      (phases.arise_rates), `discovery_rate`, the ladder's capacities (its smoothed workload
-      kept), success bonuses and deliberation; joint meetings are scheduled when the first
-      linkage appears.
+      the spending plan's balance gets the difference of the new and the old annual fund pro rata
+      for the days left of the budget year (never below 0: money spent stays spent), and so
+      does its reserve while it is held back (never more than is left); `allocated` (the
+      reported period's) the difference for the period's budget years left, and the plan's
+      `funds` the new amounts (next year's, and the even allowance's from today);
+    - grid size: the grid workers are removed and placed anew on their routes
+      (sim/institutions/grid_workers.place), and the patrols' columns follow;
+    - four-party linkage and the type measures: property companies' `red` (they choose their
+      effort anew), committees' `purchased_services`, the patrols' volunteers and central
+      households, linkages added or removed where the switch now puts them (the model's
+      `place_linkages`; cases waiting for a meeting that no longer exists go back to their
+      level), arise rates (the model's `refresh_arise`), the ladder's capacities (its smoothed
+      workload kept), success and deliberation; joint meetings are scheduled when the first
+      linkage appears. Owners' committees form over time under the B measure (the model's
+      quarterly review), so switching it starts or stops their forming.
 
-    With `watch`, after the warm-up the ledger's `open_year` is called at once (its scheduled
+    With `watch`, after the warm-up the spending plan's `open_year` is called at once (its scheduled
     event calls it again after the next day, to the same effect), so that day 0 shows a full
     year's funds.
 
@@ -342,7 +344,6 @@ class TeachingModel(GovernanceModel):
         super().__init__(scenario=base, rng=rng)
         self.levers = self.read_levers(values.get("hold_total"))
         self.fund_history = [(0, class_funds(self))]  # (first day, funds by class), for the plots
-        self.meetings_scheduled = bool(self.linkages)
         self.watch = watch
         advance = self.step  # Mesa's time loop: scheduled events, then GovernanceModel.step
 
@@ -359,7 +360,7 @@ class TeachingModel(GovernanceModel):
         if watch and self.warmup_days:
             # The period's first budget year opens now, not with its event after the next day,
             # so that day 0 shows a full year's funds (the event then opens it again, alike).
-            self.ledger.open_year()
+            self.spending.open_year()
 
     @property
     def period_day(self) -> int:
@@ -460,11 +461,14 @@ class TeachingModel(GovernanceModel):
         delta = (new - self.funds).astype(float)
         at_year_end = self.steps % 365 == 0 and self.steps > 0  # the new year opens with `new`
         left = 0.0 if at_year_end else (365 - self.steps % 365) / 365
-        ledger = self.ledger
-        ledger.balance = np.maximum(ledger.balance + delta * self.scale * left, 0.0)
-        ledger.allocated = ledger.allocated + np.rint(delta * self.period_years_left()).astype(
+        plan = self.spending
+        plan.balance = np.maximum(plan.balance + delta * self.scale * left, 0.0)
+        if self.steps - plan.year_start < plan.release_day:  # the reserve is still held back
+            plan.reserve = plan.reserve + delta * self.scale * left * plan.share
+        plan.reserve = np.clip(plan.reserve, 0.0, plan.balance)  # never more than is left
+        plan.allocated = plan.allocated + np.rint(delta * self.period_years_left()).astype(
             np.int64)
-        ledger.funds = new.astype(float) * self.scale
+        plan.funds = new.astype(float) * self.scale
         self.funds = new
         for committee in self.committees:
             committee.fund = int(new[committee.community])
@@ -477,13 +481,13 @@ class TeachingModel(GovernanceModel):
         return sum(1 - done / 365 if y == year else 1.0 for y in range(max(year, first), last + 1))
 
     def set_grid_size(self, households_per_grid: int) -> None:
-        """Grids of a new size: the grid workers are placed anew, discovery follows."""
+        """Grids of a new size: the grid workers are placed anew, their patrols follow."""
         self.p["mechanisms"]["households_per_grid"] = households_per_grid
         for worker in self.grid_workers:
             worker.remove()
         households = self.communities["population"].to_numpy() / self.p["city"]["household_size"]
-        self.grid_workers = self.place_grid_workers(households, self.cell)
-        self.discovery_rate = phases.discovery_rates(self)
+        self.grid_workers = grid_workers.place(self, households, self.cell)
+        self.patrols = Patrols(self, self.grid_workers)
 
     def cell(self, building: int):
         return self.space[int(building)]
@@ -496,70 +500,25 @@ class TeachingModel(GovernanceModel):
         purchased = self.measure("purchased_services")
         for committee in self.committees:
             committee.purchased_services = bool(purchased[committee.community])
-        self.place_owners_committees()
+        self.patrols = Patrols(self, self.grid_workers)
         self.place_linkages()
-        self.arise_potential, self.arise_rates = phases.arise_rates(self)
-        self.arise_kept = np.divide(self.arise_rates, self.arise_potential,
-                                    out=np.zeros_like(self.arise_rates),
-                                    where=self.arise_potential > 0).ravel()
-        self.discovery_rate = phases.discovery_rates(self)
-        workload = self.ladder.workload.copy()
-        self.ladder.build_pools()
-        self.ladder.workload = workload
-        self.ladder.refresh_success()
-        self.ladder.deliberation = self.measure("deliberation")
-
-    def place_owners_committees(self) -> None:
-        """Owners' committees where the city has them, and in the old compounds of classes with
-        the owners'-committee measure."""
-        kinds = self.compounds["kind"].to_numpy()
-        community = self.compounds["community"].to_numpy()
-        wanted = self.compounds["has_owners_committee"].to_numpy() | (
-            self.measure("owners_committees")[community] & (kinds == "old"))
-        population = self.compounds["population"].to_numpy()
-        self.owners_committees = self.reconcile(
-            self.owners_committees, wanted,
-            lambda j, at: OwnersCommittee(self, at, community[j], compound=j,
-                                          residents=int(population[j]),
-                                          self_managing=not self.compound_has_company[j]))
-        self.compound_has_committee = wanted
-        self.three_no = (kinds == "old") & ~self.compound_has_company & ~wanted
-
-    def place_linkages(self) -> None:
-        """Four-party linkages where a party branch meets a company or an owners' committee, if
-        the switch is on; joint meetings scheduled once the first one exists."""
-        branched = np.zeros(len(self.compounds), bool)
-        branched[[b.compound for b in self.branches]] = True
-        wanted = (branched & (self.compound_has_company | self.compound_has_committee)
-                  & bool(self.p["mechanisms"]["four_party_linkage"]))
-        community = self.compounds["community"].to_numpy()
-        self.linkages = self.reconcile(
-            self.linkages, wanted,
-            lambda j, at: FourPartyLinkage(self, at, community[j], compound=j))
-        self.compound_linked = wanted
         g = self.grievances
         ids = g.open_ids
-        g.in_linkage[ids[g.in_linkage[ids] & ~wanted[g.compound[ids]]]] = False
+        g.in_linkage[ids[g.in_linkage[ids] & ~self.compound_linked[g.compound[ids]]]] = False
         if self.linkages and not self.meetings_scheduled:
             every = self.p["mechanisms"]["linkage_meeting_days"]
             start = (self.steps // every + 1) * every + 0.5  # as if scheduled from day 0
             self.schedule_recurring(self.ladder.hold_joint_meetings,
                                     Schedule(interval=every, start=start))
             self.meetings_scheduled = True
-
-    def reconcile(self, agents: list, wanted: np.ndarray, make) -> list:
-        """Agents of one kind, one per compound where `wanted`: the others removed, the missing
-        ones made (`make(compound, cell)`) at the compound's first building."""
-        first = first_of(self.buildings["compound"].to_numpy(), len(self.compounds))
-        keep = []
-        for agent in agents:
-            if wanted[agent.compound]:
-                keep.append(agent)
-            else:
-                agent.remove()
-        have = {a.compound for a in keep}
-        keep += [make(j, self.cell(first[j])) for j in np.flatnonzero(wanted) if j not in have]
-        return sorted(keep, key=lambda a: a.compound)
+        for company in self.companies:
+            company.choose_effort()
+        self.refresh_arise()
+        workload = self.ladder.workload.copy()
+        self.ladder.build_pools()
+        self.ladder.workload = workload
+        self.ladder.refresh_success()
+        self.ladder.deliberation = self.measure("deliberation")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
-from sim.agents import (
+from sim.institutions import (
     CommunityCommittee,
     FourPartyLinkage,
     GridWorker,
@@ -47,6 +47,7 @@ MARKERS = {
     "branch": ("*", "#e31a1c", 150, 35),
     "company": ("s", "#737373", 60, 325),
     "red_company": ("s", "#e31a1c", 60, 325),
+    "black_company": ("s", "#000000", 60, 325),  # on the black list this quarter
     "owners": ("D", "#6a51a3", 50, 270),
 }
 
@@ -153,7 +154,10 @@ def institutions(model, view: GraphView) -> dict[str, list[int]]:
         for agent in model.agents_by_type.get(cls, []):
             b = int(agent.cell.coordinate)
             if b in drawn:
-                key = "red_company" if kind == "company" and agent.red else kind
+                key = kind
+                if kind == "company":
+                    key = ("black_company" if agent.rating == "black" else
+                           "red_company" if agent.red else kind)
                 out[key].append(b)
     return out
 
@@ -171,6 +175,7 @@ class GraphState:
     silent: np.ndarray  # open grievances, not yet voiced
     institutions: dict[str, list[int]]  # marker kind -> buildings (all ids)
     highlight: int | None  # the building of the story's grievance
+    visited: np.ndarray  # walked by its grid worker today
     titles: dict[int, tuple[str, str, float, float]]  # community -> class, name, fund, funds left
 
 
@@ -183,7 +188,7 @@ def snapshot(model, view: GraphView, highlight: int | None = None) -> GraphState
     found = model.grievances.record(highlight) if highlight is not None else None
     hb = None if found is None else int(found["building"])
     names = model.communities["name"].to_numpy()
-    balance, funds = model.ledger.balance, model.ledger.funds
+    balance, funds = model.spending.balance, model.spending.funds
     titles = {c: (str(model.classes[c]), str(names[c]), float(model.funds[c]),
                   balance[c] / funds[c] if funds[c] else float("nan")) for c in view.panel}
     return GraphState(
@@ -191,7 +196,8 @@ def snapshot(model, view: GraphView, highlight: int | None = None) -> GraphState
                for u, v in model.space.G.subgraph(b.tolist()).edges],
         halo=[HALO.get(k, HALO_OTHER) for k in kinds], residents=model.building_residents[b],
         satisfaction=building_satisfaction(model)[b], reported=reported[b], silent=silent[b],
-        institutions=institutions(model, view), highlight=hb, titles=titles)
+        institutions=institutions(model, view), highlight=hb, titles=titles,
+        visited=model.patrols.visited_today(model.day)[b])
 
 
 def draw_graph(ax, model, view: GraphView, lang: str = "en", highlight: int | None = None,
@@ -222,6 +228,9 @@ def draw_state(ax, state: GraphState, view: GraphView, lang: str = "en", fontsiz
     nodes = ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=state.satisfaction, cmap=SATISFACTION_CMAP,
                        norm=mcolors.Normalize(*SATISFACTION_RANGE), edgecolors="#424242",
                        linewidths=0.6, zorder=3)
+    walked = xy[state.visited]
+    ax.scatter(walked[:, 0], walked[:, 1], s=1200 * unit, facecolors="none", edgecolors="#2171b5",
+               linewidths=1.4, linestyles=(0, (2, 1.5)), zorder=5)
     draw_grievances(ax, state, view, unit)
     draw_institutions(ax, state, view, unit)
     if state.highlight in pos:
@@ -310,9 +319,11 @@ def legend_handles(lang: str = "en", story: bool = True) -> list:
         (dot(MARKERS["branch"][1], "*", 10, "#252525"), "legend_branch"),
         (dot(MARKERS["company"][1], "s", 6, "#252525"), "legend_company"),
         (dot(MARKERS["red_company"][1], "s", 6, "#252525"), "legend_red_company"),
+        (dot(MARKERS["black_company"][1], "s", 6, "#252525"), "legend_black_company"),
         (dot(MARKERS["owners"][1], "D", 5, "#252525"), "legend_owners"),
         (dot(MARKERS["office"][1], "p", 9, "#252525"), "legend_office"),
         (dot("none", "o", 11, "#e31a1c", face="none"), "legend_linkage"),
+        (dot("none", "o", 12, "#2171b5", face="none", ls="none"), "legend_visited"),
         (dot("none", "o", 11, "#000000", face="none", markeredgewidth=2), "legend_story"),
     ]
     return [(h, text(key, lang)) for h, key in handles if story or key != "legend_story"]
@@ -340,8 +351,10 @@ def legend_html(lang: str = "en") -> str:
         (sign("●", REPORTED, "0.8em"), "legend_reported"),
         (sign("●", SILENT, "0.8em"), "legend_silent"),
         *((sign(SIGNS[MARKERS[k][0]], MARKERS[k][1]), f"legend_{k}")
-          for k in ("grid_worker", "branch", "company", "red_company", "owners", "office")),
+          for k in ("grid_worker", "branch", "company", "red_company", "black_company", "owners",
+                    "office")),
         (sign("", "", ring="dotted #e31a1c"), "legend_linkage"),
+        (sign("", "", ring="dashed #2171b5"), "legend_visited"),
         (sign("", "", ring="solid #000000"), "legend_story"),
     ]
     stops = ", ".join(mcolors.to_hex(cmap(x)) for x in np.linspace(0, 1, 7))

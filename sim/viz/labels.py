@@ -171,6 +171,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "legend_branch": ("party branch", "小区党支部"),
     "legend_company": ("property company", "物业公司"),
     "legend_red_company": ("red property company", "红色物业"),
+    "legend_black_company": ("property company on the black list", "列入黑榜的物业公司"),
+    "legend_visited": ("walked by its grid worker today", "网格员今日走访"),
+    "fact_institutions": ("Now: {companies} property companies ({black} on the black list), "
+                          "{committees} owners' committees, {three_no} \"three-no\" old compounds, "
+                          "{linkages} four-party linkages.",
+                          "当前：物业公司 {companies} 家（黑榜 {black} 家），业委会 {committees} 个，"
+                          "\"三无\"老旧小区 {three_no} 个，四方联动 {linkages} 个。"),
     "legend_owners": ("owners' committee", "业主委员会"),
     "legend_office": ("community committee office", "社区党委/居委会"),
     "legend_linkage": ("four-party linkage", "四方联动"),
