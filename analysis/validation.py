@@ -34,13 +34,11 @@ import pandas as pd
 
 from analysis.stats import harm_bound, paired
 from sim.errors import InputError
+from sim.metrics import ICEBERG, KPIS
 
 BASELINE = "reform"
 CLASS = "city"
 CONFIDENCE = 0.95
-ICEBERG = ("resolved_share", "unvoiced_share", "unmet_days_per_1000", "mean_satisfaction",
-           "mean_trust")
-KPIS = ("response_rate", "resolution_rate", "satisfaction_rate")
 OUTCOMES = ICEBERG + KPIS
 WORSE_IF_HIGHER = ("unvoiced_share", "unmet_days_per_1000")
 RELATIVE_MARGIN = 0.02  # of the baseline mean, for unmet_days_per_1000

@@ -62,14 +62,12 @@ def cold_run(args: tuple) -> pd.DataFrame:
 
 def city_series(runs: list[pd.DataFrame]) -> pd.DataFrame:
     """The averaged daily series (one column each of SERIES)."""
-    from sim.metrics import RATES
+    from sim.figures import rolling_rate
 
     out = {}
     for name, (kind, column) in SERIES.items():
         if kind == "rolling":
-            num, den = RATES[column]
-            roll = lambda d, c: d["new_" + c].rolling(30, min_periods=1).sum()  # noqa: E731
-            per = [roll(d, num) / sum(roll(d, c) for c in den) for d in runs]
+            per = [num / den for num, den in (rolling_rate(d, column) for d in runs)]
         else:
             per = [d[column] for d in runs]
         out[name] = pd.concat(per, axis=1).mean(axis=1)

@@ -183,7 +183,7 @@ class ObjectResidentsModel(GovernanceModel):
             self.arise_objects()  # and voice, as each grievance arises
         phases.discover(self)
         self.ladder.route_and_handle()
-        closed = phases.close_and_visit(self)
+        closed, _, _ = phases.close_and_visit(self)
         with self.timed():
             self.evaluate_objects(closed)
             self.influence_objects()
@@ -237,7 +237,7 @@ class ObjectResidentsModel(GovernanceModel):
         """Each grievance closed today is evaluated by its resident."""
         g, people = self.grievances, self.people
         performance = phases.performance(self, ids)
-        s_case = phases.case_satisfaction(self, ids)
+        s_case = phases.case_satisfaction(self, ids, performance)
         for who, perf, s, loss, state in zip(g.resident[ids].tolist(), performance.tolist(),
                                              s_case.tolist(), g.loss[ids].tolist(),
                                              g.state[ids].tolist()):

@@ -10,8 +10,8 @@ overstays its level's deadline — or cannot be paid for — climbs to the next 
 import numpy as np
 
 from sim.grievances import AT_HOTLINE, NEVER, State
-from sim.institutions.property_companies import effort_factor
-from sim.parameters import CATEGORIES, COMPOUND_KINDS, LEVELS
+from sim.institutions.property_companies import effort_by_compound
+from sim.parameters import CATEGORIES, LEVELS
 from sim.phases import CAT, close
 
 PARTY, GRASSROOTS, CO_BUILDING, DEPARTMENTS = range(4)
@@ -46,24 +46,39 @@ class Ladder:
         self.hotline_direct = np.array([b["hotline_direct"][c] for c in CATEGORIES])
         self.success = np.array([[b["success"][lv][c] for c in CATEGORIES] for lv in LEVELS])
         self.cost = np.array([[b["cost"][lv][c] for c in CATEGORIES] for lv in LEVELS], float)
-        self.build_pools()
+        self.lay_out_pools()
+        self.set_capacity()
         n_cmp = len(model.compounds)
         self.company_attempts, self.company_resolved = np.zeros(n_cmp), np.zeros(n_cmp)
         self.owners_resolved = np.zeros(n_cmp)  # by self-management, since the last quarter
         self.deliberation = model.measure("deliberation")
         self.refresh_success()
 
-    def build_pools(self) -> None:
-        """Capacity (cases a day at full scale) of every handler, read from the agents."""
-        model, m = self.model, self.model.p["mechanisms"]
+    def lay_out_pools(self) -> None:
+        """The handlers' pools, one after another, and the state each keeps: the smoothed waiting
+        cases (see todays_capacity) and each compound's smoothed joint-meeting queue."""
+        model = self.model
         n, k = model.n_communities, len(model.compounds)
         self.offset = dict(party=0, committee=n, company=2 * n, owners=2 * n + k,
                            co_building=2 * n + 2 * k, departments=3 * n + 2 * k,
                            hotline=3 * n + 2 * k + 1)
-        o = self.offset
+        size = 3 * n + 2 * k + 2
         # The ladder's pools are contiguous, the hotline's comes last.
-        self.pools = {"ladder": slice(0, o["hotline"]), "hotline": slice(o["hotline"], o["hotline"] + 1)}
-        base, extra = np.zeros(3 * n + 2 * k + 2), np.zeros(3 * n + 2 * k + 2)
+        self.pools = {"ladder": slice(0, self.offset["hotline"]),
+                      "hotline": slice(self.offset["hotline"], size)}
+        self.noise_bits = 63 - 2 * DAY_BITS - size.bit_length()  # see allocate
+        # Smoothed waiting cases per pool: new ones (never handled) and the others.
+        self.workload = np.zeros((2, size))
+        # A day's weight in the smoothed workload (see todays_capacity).
+        self.alpha = 1.5 * model.scale / (1 + 0.5 * model.scale)
+        self.linkage_queue = np.zeros(k)  # smoothed, per compound
+
+    def set_capacity(self) -> None:
+        """Capacity (cases a day, at the run's scale) of every pool, read from the agents; called
+        again when the teaching app's levers change the institutions."""
+        model, m, o = self.model, self.model.p["mechanisms"], self.offset
+        n, k = model.n_communities, len(model.compounds)
+        base, extra = np.zeros(self.workload.shape[1]), np.zeros(self.workload.shape[1])
         for branch in model.branches:  # level one: the branches' mobilised party members
             base[branch.community] += branch.capacity(m["party_member_capacity"])
         for c in model.committees:
@@ -74,31 +89,21 @@ class Ladder:
         base[o["company"]:o["company"] + k] = residents * m["property_company_capacity"]
         base[o["owners"]:o["owners"] + k] = residents * m["owners_committee_capacity"]
         for u in model.liaison_units:
-            base[self.offset["co_building"] + u.community] = u.daily_capacity
-        base[self.offset["departments"]] = model.department.daily_capacity
-        base[self.offset["hotline"]] = model.hotline.daily_capacity
+            base[o["co_building"] + u.community] = u.daily_capacity
+        base[o["departments"]] = model.department.daily_capacity
+        base[o["hotline"]] = model.hotline.daily_capacity
         self.base, self.extra = base * model.scale, extra * model.scale
         self.capacity = self.base + self.extra
-        self.noise_bits = 63 - 2 * DAY_BITS - len(base).bit_length()  # see allocate
         # Share of a pool's capacity that is its own staff's (the rest: purchased services).
         self.own = np.divide(self.base, self.capacity, out=np.zeros_like(self.base),
                              where=self.capacity > 0)
-        # Smoothed waiting cases per pool: new ones (never handled) and the others.
-        self.workload = np.zeros((2, len(base)))
-        # A day's weight in the smoothed workload (see todays_capacity).
-        self.alpha = 1.5 * model.scale / (1 + 0.5 * model.scale)
-        self.linkage_queue = np.zeros(len(model.compounds))  # smoothed, per compound
 
     def refresh_success(self) -> None:
         """What the compounds' handlers are today: a company's effort makes its attempts succeed
         more often; an old compound without a company costs more to handle (three-no)."""
         model, b = self.model, self.model.p["behaviour"]
-        effort = np.zeros(len(model.compounds))
-        for company in model.companies:
-            effort[company.compound] = company.effort
-        self.company_multiplier = 1 + b["effort_success"] * effort_factor(model, effort)
-        old = model.compound_kind == COMPOUND_KINDS.index("old")
-        self.cost_multiplier = np.where(old & ~model.compound_has_company,
+        self.company_multiplier = 1 + b["effort_success"] * effort_by_compound(model)
+        self.cost_multiplier = np.where(model.compound_old & ~model.compound_has_company,
                                         b["old_cost_multiplier"], 1.0)
 
     # ---- the day ------------------------------------------------------------------------------
@@ -111,7 +116,7 @@ class Ladder:
         """Open cases at the hotline or on the ladder, except those waiting for a joint meeting."""
         g = self.model.grievances
         ids = g.open_ids
-        return ids[(g.state[ids] == State.OPEN) & (g.level[ids] >= AT_HOTLINE) & ~g.in_linkage[ids]]
+        return ids[(g.level[ids] >= AT_HOTLINE) & ~g.in_linkage[ids]]
 
     def escalate_overdue(self) -> None:
         """A case longer at its level than the level's deadline climbs."""
@@ -208,10 +213,8 @@ class Ladder:
         model.counts.add("new_linkage_settled", g.community[queued[ok]])
         self.escalate(queued[~ok])
         g.in_linkage[queued[~ok]] = False
-        settled = np.bincount(compound[ok], minlength=len(model.compounds))
         for linkage in model.linkages:
             linkage.meetings += 1
-            linkage.settled += int(settled[linkage.compound])
 
     def agenda_seats(self, compound: np.ndarray) -> np.ndarray:
         """Cases each compound's meeting takes, from the sorted compounds of its queue.

@@ -89,6 +89,7 @@ class GovernanceModel(mesa.Model):
         self.open_today = self.open_reported = np.zeros(self.n_communities)
         self.mood_days = {"satisfaction": np.zeros(self.n_communities),
                           "trust": np.zeros(self.n_communities)}  # summed over residents, days
+        self.mood_today = {}  # today's sums per community, set by account
         self.reported_days = 0
         self.spending = SpendingPlan(self)  # the committees' spending plan
         self.datacollector = outputs.collector(self)
@@ -135,8 +136,8 @@ class GovernanceModel(mesa.Model):
         phases.voice(self, new)  # 2. voiced by a channel, or kept silent
         phases.discover(self)  # 3. grid workers patrol (and blow the whistle), volunteers visit
         self.ladder.route_and_handle()  # 4. the four-level ladder
-        closed = phases.close_and_visit(self)  # 5. give-ups, return visits, the cohort counted
-        phases.evaluate(self, closed)  # 6. expectation-disconfirmation
+        closed, got, evaluation = phases.close_and_visit(self)  # 5. give-ups, return visits
+        phases.evaluate(self, closed, got, evaluation)  # 6. expectation-disconfirmation
         phases.influence(self)  # 7. open grievances, recovery, neighbours; trust
         phases.account(self)  # 8. the period's counts, money, data collection
         if self.day >= self.report_end - 1 and (
@@ -202,7 +203,6 @@ class GovernanceModel(mesa.Model):
         company.remove()
         self.compound_has_company[company.compound] = False
         self.company_left[company.compound] = True
-        self.update_three_no()
 
     def companies_arrive(self, rng) -> None:
         """A new company comes to a compound its company left, at `company_entry_rate` a year."""
@@ -212,13 +212,11 @@ class GovernanceModel(mesa.Model):
         for j in comes:
             self.add_company(int(j))
         self.company_left[comes] = False
-        self.update_three_no()
 
     def add_company(self, j: int) -> None:
         community = int(self.compound_community[j])
         self.companies.append(PropertyCompany(
-            self, self.space[int(self.first_building[j])], community, compound=j,
-            residents=int(self.compounds["population"].iloc[j]),
+            self, self.cell(self.first_building[j]), community, compound=j,
             red=bool(self.measure("red_property")[community])))
         self.compound_has_company[j] = True
 
@@ -236,24 +234,27 @@ class GovernanceModel(mesa.Model):
                 self.compound_has_committee[committee.compound] = False
         self.ladder.owners_resolved[:] = 0
         helped = (self.measure("owners_committees")[self.compound_community]
-                  & (self.compound_kind == COMPOUND_KINDS.index("old")) & ~self.compound_has_committee)
+                  & self.compound_old & ~self.compound_has_committee)
         candidates = np.flatnonzero(helped)
         forms = candidates[rng.random(len(candidates))
                            < 1 - np.exp(-m["committee_formation_rate"] / 4)]
         for j in forms:
             self.add_owners_committee(int(j))
-        self.update_three_no()
 
     def add_owners_committee(self, j: int) -> None:
         self.owners_committees.append(OwnersCommittee(
-            self, self.space[int(self.first_building[j])], int(self.compound_community[j]),
-            compound=j, residents=int(self.compounds["population"].iloc[j]),
-            self_managing=not self.compound_has_company[j]))
+            self, self.cell(self.first_building[j]), int(self.compound_community[j]),
+            compound=j))
         self.compound_has_committee[j] = True
 
-    def update_three_no(self) -> None:
-        old = self.compound_kind == COMPOUND_KINDS.index("old")
-        self.three_no = old & ~self.compound_has_company & ~self.compound_has_committee
+    def cell(self, building: int):
+        """The neighbourhood graph's cell of a building (an office's place)."""
+        return self.space[int(building)]
+
+    @property
+    def three_no(self) -> np.ndarray:
+        """Old compounds with neither a property company nor an owners' committee (三无小区)."""
+        return self.compound_old & ~self.compound_has_company & ~self.compound_has_committee
 
     def place_linkages(self) -> None:
         """A four-party linkage sits in each compound with a party branch and a company or an
@@ -268,7 +269,7 @@ class GovernanceModel(mesa.Model):
         for j in np.flatnonzero(wanted):
             if int(j) not in have:
                 self.linkages.append(FourPartyLinkage(
-                    self, self.space[int(self.first_building[j])],
+                    self, self.cell(self.first_building[j]),
                     int(self.compound_community[j]), compound=int(j)))
         self.compound_linked = wanted
 
@@ -302,6 +303,7 @@ class GovernanceModel(mesa.Model):
         self.residents = Residents(columns)
         self.init_resident_state(rng)
         self.compound_kind = compounds["kind"].map(COMPOUND_KINDS.index).to_numpy(np.int8)
+        self.compound_old = self.compound_kind == COMPOUND_KINDS.index("old")  # 老旧小区
         self.building_residents = np.bincount(self.residents.building, minlength=len(self.buildings))
         self.building_community = self.buildings["community"].to_numpy()
         self.community_residents = np.bincount(self.building_community, self.building_residents,
@@ -331,22 +333,20 @@ class GovernanceModel(mesa.Model):
         p, m = self.p, self.p["mechanisms"]
         self.first_building = first_of(self.buildings["compound"].to_numpy(), len(self.compounds))
         community_office = first_of(self.buildings["community"].to_numpy(), self.n_communities)
-        cell = lambda building: self.space[int(building)]  # noqa: E731
         pop = self.communities["population"].to_numpy()
         purchased = self.measure("purchased_services")
         self.committees = [
-            CommunityCommittee(self, cell(community_office[i]), i,
+            CommunityCommittee(self, self.cell(community_office[i]), i,
                                staff=max(1, round(pop[i] * m["staff_per_10k"] / 1e4)),
-                               fund=int(self.funds[i]), label=self.classes[i],
                                purchased_services=bool(purchased[i]))
             for i in range(self.n_communities)]
-        self.grid_workers = grid_workers.place(self, pop / p["city"]["household_size"], cell)
+        self.grid_workers = grid_workers.place(self)
         self.patrols = Patrols(self, self.grid_workers)
         comm = self.compound_community = self.compounds["community"].to_numpy()
         cpop = self.compounds["population"].to_numpy()
         branch_rng = np.random.default_rng(p["city"]["city_seed"] + 1)
         self.compound_has_branch = branch_rng.random(len(self.compounds)) < p["city"]["party_branch_share"]
-        self.branches = [PartyBranch(self, cell(self.first_building[j]), comm[j], compound=j,
+        self.branches = [PartyBranch(self, self.cell(self.first_building[j]), comm[j], compound=j,
                                      members=cpop[j] * p["city"]["party_member_share"])
                          for j in np.flatnonzero(self.compound_has_branch)]
         self.compound_has_company = np.zeros(len(self.compounds), bool)
@@ -357,18 +357,17 @@ class GovernanceModel(mesa.Model):
             self.add_company(int(j))
         for j in np.flatnonzero(self.compounds["has_owners_committee"].to_numpy()):
             self.add_owners_committee(int(j))
-        self.update_three_no()
         self.compound_linked = np.zeros(len(self.compounds), bool)
         self.place_linkages()
         for company in self.companies:
             company.choose_effort()
         residents = lambda n: n / 1e4  # noqa: E731 — capacities are per 10,000 residents
-        self.liaison_units = [LiaisonUnit(self, cell(community_office[i]), i,
+        self.liaison_units = [LiaisonUnit(self, self.cell(community_office[i]), i,
                                           capacity=m["co_building_capacity"])
                               for i in range(self.n_communities)]
         city = residents(pop.sum())
-        self.department = Department(self, cell(0), capacity=m["department_capacity"] * city)
-        self.hotline = Hotline(self, cell(0), capacity=m["hotline_capacity"] * city)
+        self.department = Department(self, self.cell(0), capacity=m["department_capacity"] * city)
+        self.hotline = Hotline(self, self.cell(0), capacity=m["hotline_capacity"] * city)
 
     # ---- results ----------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:

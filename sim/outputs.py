@@ -21,7 +21,7 @@ def collector(model) -> mesa.DataCollector:
     by-class rows as a table."""
     return mesa.DataCollector(
         model_reporters={
-            "open_grievances": lambda m: len(m.grievances.open_ids),
+            "open_grievances": lambda m: int(m.open_today.sum()),  # counted by account
             "mean_satisfaction": lambda m: float(m.residents.satisfaction.mean()),
             "mean_trust": lambda m: float(m.residents.trust.mean()),
             **{name: (lambda m, n=name: cumulative_rate(m, n)) for name in RATES},
@@ -41,13 +41,10 @@ def cumulative_rate(model, name: str) -> float:
 def record_day(model) -> None:
     """Add today's rows (one per class and one for the city) to the collector's daily table;
     `day` counts from the first day of the reported period."""
-    n = model.n_communities
-    open_today = model.open_today
-    sums = [np.bincount(model.building_community, model.building_sums[name], minlength=n)
-            for name in ("satisfaction", "trust")]
+    mood = model.mood_today
     # Every per-community series of the day summed by class in one product.
-    rows = np.vstack([model.counts.values, open_today, model.open_reported,
-                      model.spending.balance / model.scale, *sums,
+    rows = np.vstack([model.counts.values, model.open_today, model.open_reported,
+                      model.spending.balance / model.scale, mood["satisfaction"], mood["trust"],
                       model.community_residents]) @ model.class_matrix
     values = dict(zip(FLOWS, rows))
     residents = np.maximum(rows[-1], 1)

@@ -10,7 +10,7 @@ import networkx as nx
 
 from sim import outputs
 from sim.grievances import NEVER, UNREPORTED, AT_HOTLINE, Channel, State
-from sim.institutions.property_companies import effort_factor
+from sim.institutions.property_companies import effort_by_compound
 from sim.metrics import ESCALATED, IN_TIME, OLD, REPORTED, RESOLVED, SATISFIED, VISITED
 from sim.parameters import CATEGORIES, CHANNELS, COMPOUND_KINDS
 
@@ -64,13 +64,10 @@ def arise_rates(model) -> tuple[np.ndarray, np.ndarray]:
     rates[:, CAT["infrastructure"]] *= 1 + b["infrastructure_effect"] * (1 - infra)
     potential = rates.copy()
     # A property company's effort prevents property grievances (sim/institutions).
-    effort = np.zeros(len(model.compounds))
-    for company in model.companies:
-        effort[company.compound] = company.effort
-    worked = effort_factor(model, effort) * model.compound_has_company
+    worked = effort_by_compound(model)
     rates[:, CAT["property"]] *= 1 - b["effort_prevention"] * worked[compound]
     self_managed = (model.compound_has_committee & ~model.compound_has_company
-                    & (model.compound_kind == COMPOUND_KINDS.index("old")))[compound]
+                    & model.compound_old)[compound]
     for cat in ("property", "sanitation"):
         rates[:, CAT[cat]] *= 1 - b["self_management_prevention"] * self_managed
     rates[:, CAT["security"]] *= 1 - b["patrol_prevention"] * model.measure("security_patrols")[community]
@@ -141,10 +138,11 @@ def discover(model) -> None:
 
 
 # ---- 5. close and return visit ----------------------------------------------------------------
-def close_and_visit(model) -> np.ndarray:
+def close_and_visit(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Give-ups and missed responses; then a sampled return visit (回访) of each reported case
     closed today asks whether the resident is satisfied, and the cohort's closed cases are
-    counted. Returns the rows closed today."""
+    counted. Returns the rows closed today, what each case got (`performance`) and each
+    resident's evaluation of it (`case_satisfaction`), for `evaluate`."""
     b, m, g, day = model.p["behaviour"], model.p["mechanisms"], model.grievances, model.day
     ids = g.open_ids
     unreported = g.level[ids] == UNREPORTED
@@ -165,13 +163,15 @@ def close_and_visit(model) -> np.ndarray:
     closed = np.flatnonzero(g.day_closed[: g.n] == day)
     reported = g.level[closed] != UNREPORTED
     visited = (g.u_visit[closed] < m["return_visit_share"]) & reported
-    happy = g.u_satisfied[closed] < case_satisfaction(model, closed)
+    perf = performance(model, closed)
+    evaluation = case_satisfaction(model, closed, perf)
+    happy = g.u_satisfied[closed] < evaluation
     g.satisfied[closed[visited]] = happy[visited]
     model.counts.add("new_return_visits", g.community[closed[visited]])
     model.counts.add("new_satisfied", g.community[closed[visited & happy]])
     count_cohort(model, closed[g.cohort[closed]])
     model.closed_today = len(closed)
-    return closed
+    return closed, perf, evaluation
 
 
 def close(model, ids: np.ndarray, state: State) -> None:
@@ -188,7 +188,7 @@ def count_cohort(model, ids: np.ndarray) -> None:
     reported = g.level[ids] != UNREPORTED
     resolved = g.state[ids] == State.RESOLVED
     in_time = (g.day_responded[ids] != NEVER) & ~g.response_missed[ids]
-    old = model.compound_kind[g.compound[ids]] == COMPOUND_KINDS.index("old")
+    old = model.compound_old[g.compound[ids]]
     entry = model.ladder.entry[g.category[ids]]
     escalated = np.where(g.max_level[ids] > entry, g.max_level[ids], 0).astype(np.int64)
     kinds = (reported * REPORTED | resolved * RESOLVED | in_time * IN_TIME
@@ -213,14 +213,13 @@ def performance(model, ids: np.ndarray) -> np.ndarray:
     return resolved * np.exp(-days / model.p["behaviour"]["delay_scale_days"])
 
 
-def case_satisfaction(model, ids: np.ndarray) -> np.ndarray:
+def case_satisfaction(model, ids: np.ndarray, perf: np.ndarray) -> np.ndarray:
     """Expectation-disconfirmation (Oliver 1980; Van Ryzin 2004): the resident's evaluation of a
     closed case rises with performance and with performance above their expectation — as a
     probability (logistic, so that no share of cases is clipped to one value). It is the chance of
     saying "satisfied" at the return visit, and the share of what the grievance took from their
-    satisfaction that its closing gives back."""
+    satisfaction that its closing gives back. `perf`: the cases' `performance`."""
     b = model.p["behaviour"]
-    perf = performance(model, ids)
     expected = model.residents.expectation[model.grievances.resident[ids]]
     logit = (b["case_satisfaction_base"] + b["case_satisfaction_performance"] * perf
              + b["case_satisfaction_disconfirmation"] * (perf - expected))
@@ -228,15 +227,14 @@ def case_satisfaction(model, ids: np.ndarray) -> np.ndarray:
 
 
 # ---- 6. evaluate ----------------------------------------------------------------------------
-def evaluate(model, closed: np.ndarray) -> None:
+def evaluate(model, closed: np.ndarray, perf: np.ndarray, evaluation: np.ndarray) -> None:
     """Residents whose grievance closed today get back the share of its loss their evaluation
-    gives (never more than it took), and their expectation adapts to what they got."""
+    gives (never more than it took), and their expectation adapts to what they got (`perf`)."""
     b, r, g = model.p["behaviour"], model.residents, model.grievances
     who = g.resident[closed]
-    back = (case_satisfaction(model, closed) * g.loss[closed]).astype(np.float32)
+    back = (evaluation * g.loss[closed]).astype(np.float32)
     np.add.at(r.satisfaction, who, back)
     r.satisfaction[who] = np.minimum(r.satisfaction[who], 1.0)
-    perf = performance(model, closed)
     r.expectation[who] += b["expectation_learning"] * (perf - r.expectation[who])
     r.last_outcome[who] = np.where(g.state[closed] == State.RESOLVED, 1, -1)
 
@@ -327,10 +325,11 @@ def account(model) -> None:
         model.open_reported = np.bincount(g.community[open_[g.level[open_] != UNREPORTED]],
                                           minlength=model.n_communities)
         model.open_days += model.open_today
-        for name in ("satisfaction", "trust"):
-            model.mood_days[name] += np.bincount(model.building_community,
+        for name in ("satisfaction", "trust"):  # summed per community (record_day reads them)
+            model.mood_today[name] = np.bincount(model.building_community,
                                                  model.building_sums[name],
                                                  minlength=model.n_communities)
+            model.mood_days[name] += model.mood_today[name]
         model.reported_days += 1
         if model.record_daily:
             outputs.record_day(model)

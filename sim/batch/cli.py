@@ -136,9 +136,7 @@ def plan_line(experiment) -> str:
 
 
 def plan(experiment, out, store) -> str:
-    # A run whose tables were lost or damaged since is not finished: the batch does it again.
-    done = {run for run, (status, tables) in store.manifest().items()
-            if status == "ok" and store.whole(run, tables)} if store.exists() else set()
+    done = store.whole_runs() if store.exists() else set()
     runs = [t.run_id for t in experiment.tasks()]
     finished = sum(r in done for r in runs)
     lines = [plan_line(experiment), f"variants: {', '.join(v for v, _ in experiment.variants)}"]

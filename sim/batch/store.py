@@ -270,6 +270,12 @@ class Store:
         merged["created"] = old.get("created", new["created"])
         return merged
 
+    def whole_runs(self) -> set[str]:
+        """Runs whose manifest row says ok and whose tables are whole, without tidying first (a
+        run whose tables were lost or damaged since is not done: the batch does it again)."""
+        return {run for run, (status, tables) in self.manifest().items()
+                if status == "ok" and self.whole(run, tables)}
+
     def tidy(self) -> None:
         """Remove temporary files a killed batch left, damaged manifest rows, the rows of ok
         runs whose tables are missing or damaged, and tables of runs with no manifest row

@@ -27,10 +27,9 @@ from sim.parameters import CATEGORIES
 class CommunityCommittee(Institution):
     """Community party committee and residents' committee (社区党委/居委会): staff and the fund."""
 
-    def __init__(self, model, cell, community, *, staff: int, fund: int, label: str,
-                 purchased_services: bool):
+    def __init__(self, model, cell, community, *, staff: int, purchased_services: bool):
         super().__init__(model, cell, community)
-        self.staff, self.fund, self.label = staff, fund, label
+        self.staff = staff
         self.purchased_services = purchased_services  # 政府购买服务
 
     def capacity(self, per_staff: float, purchased_share: float) -> tuple[float, float]:
@@ -39,14 +38,9 @@ class CommunityCommittee(Institution):
         return own, own * purchased_share if self.purchased_services else 0.0
 
     @property
-    def budget_left(self) -> int:
-        """Yuan left of this year's fund, at full scale."""
-        return int(self.model.spending.balance[self.community] / self.model.scale)
-
-    @property
-    def reserve_left(self) -> int:
-        """Yuan of this year's reserve still held back, at full scale."""
-        return int(self.model.spending.reserve[self.community] / self.model.scale)
+    def fund(self) -> int:
+        """This year's fund, yuan (the model's `funds`)."""
+        return int(self.model.funds[self.community])
 
 
 class SpendingPlan:

@@ -51,7 +51,7 @@ class Patrols:
     def __init__(self, model, workers: list[GridWorker]):
         m, b = model.p["mechanisms"], model.p["behaviour"]
         n = len(model.buildings)
-        households = model.building_residents / model.scale / model.p["city"]["household_size"]
+        households = building_households(model)
         self.interval = np.full(n, np.inf)
         self.start = np.zeros(n)
         self.span = households / m["grid_worker_capacity"]
@@ -91,25 +91,30 @@ def came(day: int, phase: np.ndarray, interval: np.ndarray) -> np.ndarray:
     return every & (np.floor((day - phase) / t) > np.floor((day - 1 - phase) / t))
 
 
-def place(model, households: np.ndarray, cell) -> list[GridWorker]:
+def building_households(model) -> np.ndarray:
+    """Households of each building, at full scale."""
+    return model.building_residents / model.scale / model.p["city"]["household_size"]
+
+
+def place(model) -> list[GridWorker]:
     """One worker a grid of at most `households_per_grid` households: a community's buildings,
     in graph order, cut into equal grids by households; each worker's office at its route's
     first building. A building (at a small scale, many real ones) belongs to the grid its first
     household falls in."""
     m = model.p["mechanisms"]
     per_grid, capacity = m["households_per_grid"], m["grid_worker_capacity"]
+    households = model.communities["population"].to_numpy() / model.p["city"]["household_size"]
     grids = np.maximum(1, np.ceil(households / per_grid)).astype(int)
-    building_households = (model.building_residents / model.scale
-                           / model.p["city"]["household_size"])
+    in_building = building_households(model)
     workers = []
     for i in range(model.n_communities):
         own = np.flatnonzero(model.building_community == i)
         size = households[i] / grids[i]
-        walked = np.cumsum(building_households[own]) - building_households[own]
+        walked = np.cumsum(in_building[own]) - in_building[own]
         grid_of = np.minimum((walked // max(size, 1e-9)).astype(int), grids[i] - 1)
         for k in range(grids[i]):
             route = own[grid_of == k]
             office = route[0] if len(route) else own[k % len(own)]
-            workers.append(GridWorker(model, cell(office), i, households=size,
+            workers.append(GridWorker(model, model.cell(office), i, households=size,
                                       capacity=capacity, route=route))
     return workers

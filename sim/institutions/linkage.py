@@ -10,12 +10,12 @@ from sim.institutions.base import Institution
 
 
 class FourPartyLinkage(Institution):
-    """Four-party linkage (四方联动) of a compound: its joint meetings and what they settled."""
+    """Four-party linkage (四方联动) of a compound and its joint meetings."""
 
     def __init__(self, model, cell, community, *, compound: int):
         super().__init__(model, cell, community)
         self.compound = compound
-        self.meetings = self.settled = 0
+        self.meetings = 0
 
     def table(self) -> float:
         """The share of the parties at the table that a settlement needs: ½ + ¼ each for a

@@ -10,15 +10,11 @@ from sim.institutions.base import Institution
 class OwnersCommittee(Institution):
     """Owners' committee (业主委员会); in an old compound it runs quasi-property self-management."""
 
-    def __init__(self, model, cell, community, *, compound: int, residents: int,
-                 self_managing: bool):
+    def __init__(self, model, cell, community, *, compound: int):
         super().__init__(model, cell, community)
-        self.compound, self.residents, self.self_managing = compound, residents, self_managing
+        self.compound = compound
         self.resolved = 0  # cases its self-management resolved since it last took stock
         self.idle_quarters = 0  # quarters in a row with none resolved
-
-    def capacity(self, per_resident: float) -> float:
-        return self.residents * per_resident
 
     def take_stock(self) -> None:
         """Each quarter: a committee without success for a year may lapse (see `lapses`)."""

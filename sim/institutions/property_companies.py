@@ -35,17 +35,14 @@ from sim.institutions.base import Institution
 class PropertyCompany(Institution):
     """Property company (物业公司) of a compound; 'red' when a party organisation sits inside."""
 
-    def __init__(self, model, cell, community, *, compound: int, residents: int, red: bool):
+    def __init__(self, model, cell, community, *, compound: int, red: bool):
         super().__init__(model, cell, community)
-        self.compound, self.residents, self.red = compound, residents, red
+        self.compound, self.red = compound, red
         self.rating = "none"  # red list / black list, set quarterly
         self.black_streak = 0  # black listings in a row
         self.risk = model.p["mechanisms"]["blacklist_share"]  # believed chance of a listing at e = 0
         self.effort = model.p["behaviour"]["company_min_effort"]
         self.present = True
-
-    def capacity(self, per_resident: float) -> float:
-        return self.residents * per_resident
 
     def choose_effort(self) -> None:
         """The quarter's effort: the best for fees − cost − expected black-list loss (+ red)."""
@@ -73,7 +70,10 @@ class PropertyCompany(Institution):
         return u >= exit_rate
 
 
-def effort_factor(model, effort: np.ndarray) -> np.ndarray:
-    """0 at the minimum effort, 1 at full effort."""
+def effort_by_compound(model) -> np.ndarray:
+    """Each compound's company effort, 0 at the minimum (or without a company) to 1 at full."""
+    effort = np.zeros(len(model.compounds))
+    for company in model.companies:
+        effort[company.compound] = company.effort
     low = model.p["behaviour"]["company_min_effort"]
     return np.clip((effort - low) / max(1.0 - low, 1e-9), 0.0, 1.0)

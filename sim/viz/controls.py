@@ -22,9 +22,9 @@ import numpy as np
 
 from mesa.time import Schedule
 
-from sim import funding, phases
+from sim import funding
 from sim.institutions import Patrols, grid_workers
-from sim.model import GovernanceModel, first_of, nest
+from sim.model import GovernanceModel, nest
 from sim.parameters import CLASSES, MEASURES
 from sim.scenario import Scenario, load
 from sim.viz.labels import text
@@ -182,11 +182,7 @@ def funding_overrides(base: Scenario, p: dict, classification: dict) -> dict:
     if scheme == "by_class":
         defaults = {c: default_fund(c)(base.params) for c in CLASSES}
         wanted = {c: int(p.get(f"fund_{c}", defaults[c])) for c in CLASSES}
-        counts = {c: int(np.sum(world.classes == c)) for c in CLASSES}
-        amounts = held_amounts(defaults, wanted, counts, total) if hold else dict(wanted)
-        exact = sum(counts[c] * amounts[c] for c in CLASSES)
-        money = {"scheme": "by_class", "by_class": amounts,
-                 "total": exact if hold and exact == total else 0}
+        money = class_money(world.classes, defaults, wanted, total, hold)
     else:
         money = {"scheme": scheme, "total": total if hold or scheme == "needs_based" else 0}
     if not classification:
@@ -194,6 +190,16 @@ def funding_overrides(base: Scenario, p: dict, classification: dict) -> dict:
         if np.array_equal(candidate.funds, base_funds):
             return {}
     return money
+
+
+def class_money(classes: np.ndarray, current: dict, asked: dict, total: int, hold: bool) -> dict:
+    """The funding parameters of by-class amounts: those asked, or with a held city total the
+    others scaled to keep it (`held_amounts`); the total is declared when whole yuan meet it."""
+    counts = {c: int(np.sum(classes == c)) for c in CLASSES}
+    amounts = held_amounts(current, asked, counts, total) if hold else dict(asked)
+    exact = sum(counts[c] * amounts[c] for c in CLASSES)
+    return {"scheme": "by_class", "by_class": amounts,
+            "total": exact if hold and exact == total else 0}
 
 
 def held_amounts(current: dict[str, int], wanted: dict[str, int], counts: dict[str, int],
@@ -288,7 +294,7 @@ class TeachingModel(GovernanceModel):
     plots mark them), `self.revision` how many times levers were applied.
     What each lever recomputes, on the model's current structure (to move into the model later):
 
-    - funding: `funds` (funding.allocate on the model's own classes) and the committees' `fund`;
+    - funding: `funds` (funding.allocate on the model's own classes; the committees' `fund` reads it);
       the spending plan's balance gets the difference of the new and the old annual fund pro rata
       for the days left of the budget year (never below 0: money spent stays spent), and so
       does its reserve while it is held back (never more than is left); `allocated` (the
@@ -412,13 +418,9 @@ class TeachingModel(GovernanceModel):
         total = int(now.sum())
         hold = bool(wanted["hold_total"])
         if scheme == "by_class":
-            counts = {c: int(np.sum(self.classes == c)) for c in CLASSES}
             current = {c: int(v) for c, v in class_means(now, self.classes, "").items()}
             asked = {c: int(wanted[f"fund_{c}"]) for c in CLASSES}
-            amounts = held_amounts(current, asked, counts, total) if hold else asked
-            exact = sum(counts[c] * amounts[c] for c in CLASSES)
-            money = {"scheme": "by_class", "by_class": amounts,
-                     "total": exact if hold and exact == total else 0}
+            money = class_money(self.classes, current, asked, total, hold)
         else:
             money = {"scheme": scheme, "total": total if hold or scheme == "needs_based" else 0}
         full = self.p["funding"] | money
@@ -469,9 +471,7 @@ class TeachingModel(GovernanceModel):
         plan.allocated = plan.allocated + np.rint(delta * self.period_years_left()).astype(
             np.int64)
         plan.funds = new.astype(float) * self.scale
-        self.funds = new
-        for committee in self.committees:
-            committee.fund = int(new[committee.community])
+        self.funds = new  # the committees' `fund` reads it
         self.fund_history.append((self.period_day, class_funds(self)))
 
     def period_years_left(self) -> float:
@@ -485,12 +485,8 @@ class TeachingModel(GovernanceModel):
         self.p["mechanisms"]["households_per_grid"] = households_per_grid
         for worker in self.grid_workers:
             worker.remove()
-        households = self.communities["population"].to_numpy() / self.p["city"]["household_size"]
-        self.grid_workers = grid_workers.place(self, households, self.cell)
+        self.grid_workers = grid_workers.place(self)
         self.patrols = Patrols(self, self.grid_workers)
-
-    def cell(self, building: int):
-        return self.space[int(building)]
 
     def refresh_institutions(self) -> None:
         """Re-derive what the type measures and the linkage switch decide (class docstring)."""
@@ -514,9 +510,7 @@ class TeachingModel(GovernanceModel):
         for company in self.companies:
             company.choose_effort()
         self.refresh_arise()
-        workload = self.ladder.workload.copy()
-        self.ladder.build_pools()
-        self.ladder.workload = workload
+        self.ladder.set_capacity()
         self.ladder.refresh_success()
         self.ladder.deliberation = self.measure("deliberation")
 
