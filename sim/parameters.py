@@ -61,8 +61,8 @@ SCHEMA: dict[str, dict[str, Param]] = {
         "days": P(365, "days", "assumption: one budget year", "days of the reported period "
                   "(after the warm-up; grievances arising in it are followed to their end)",
                   lo=1, hi=3650),
-        "warmup_years": P(2, "budget years", "MSER-5 truncation over 10 replications, rounded "
-                          "up to whole years (docs/warmup.md)", "budget years simulated under "
+        "warmup_years": P(4, "budget years", "MSER-5 truncation over 10 replications of 8 "
+                          "years, rounded up to whole years (docs/warmup.md)", "budget years simulated under "
                           "the scenario's policy before the reported period; not counted",
                           lo=0, hi=10),
         "seed": P(1, "-", "assumption", "seed of the run's random streams", lo=0, hi=2**63 - 1),
