@@ -262,6 +262,36 @@ def test_the_graph_shows_the_models_own_state(model):
     assert sat[b[0]] == pytest.approx(model.residents.satisfaction[b == b[0]].mean())
 
 
+def test_the_graph_shows_what_the_institutions_do():
+    """Day by day the picture follows the behaviours: the ring marks the buildings walked today
+    (every building of a route in turn, as often as its grid's size allows), company markers
+    follow the red/black list and the companies leaving, owners' committees are there while they
+    exist."""
+    m = TeachingModel(policy="xining-classified", scale=0.01, days=200, overrides=QUICK)
+    view = graph.layout(m)
+    b = view.buildings
+    walked = np.zeros(len(b))
+    listed = set()
+    for _ in range(200):
+        m.step()
+        walked += graph.snapshot(m, view).visited
+        at = graph.institutions(m, view)
+        drawn = [c for c in m.companies if c.community in view.communities]
+        assert sorted(at["black_company"]) == sorted(
+            int(c.cell.coordinate) for c in drawn if c.rating == "black")
+        assert len(at["company"]) + len(at["red_company"]) + len(at["black_company"]) == len(drawn)
+        listed |= {c.rating for c in drawn}
+        owners = {int(o.cell.coordinate) for o in m.owners_committees
+                  if o.community in view.communities}
+        assert set(at["owners"]) == owners
+    interval = m.patrols.interval[b]
+    patrolled = np.isfinite(interval)
+    assert patrolled.all() and (walked > 0).all()  # every building of every route, in turn
+    expected = 200 * np.maximum(m.patrols.span[b], 1) / interval
+    assert np.all(np.abs(walked - expected) <= 2 + 0.1 * expected)
+    assert {"red", "black"} <= listed  # two quarters' lists, shown
+
+
 def test_the_class_panels_read_the_daily_table(model):
     data = plots.series(model)
     table = plots.daily(model)
