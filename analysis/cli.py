@@ -26,10 +26,17 @@ def add_parsers(subparsers) -> dict:
                    "empty, or a report's)")
     p = subparsers.add_parser("calibrate", help="fit behavioural parameters to Xining's published "
                               "figures (method of simulated moments)")
-    p.add_argument("--scale", type=number, default=0.05, help="scale of the fitting runs")
+    p.add_argument("--scale", type=number, default=0.1, help="scale of the fitting runs")
     p.add_argument("--days", type=count, default=365, help="days a run")
     p.add_argument("--replications", type=count, default=3, help="replications an evaluation")
-    p.add_argument("--evaluations", type=count, default=60, help="most evaluations of the search")
+    p.add_argument("--evaluations", type=count, default=40, help="most evaluations of the search "
+                   "(each one: the replications of one candidate; finite differences included)")
+    p.add_argument("--warmup-years", type=int, default=None, help="warm-up budget years of every "
+                   "run (default: the scenario's, docs/warmup.md; fewer only for trial fits)")
+    p.add_argument("--draws", type=count, default=10, help="parameter draws for the held-out "
+                   "predictions")
+    p.add_argument("--targets", type=path, default=None, help="the published figures and their "
+                   "roles (default: the shipped experiments/targets.csv)")
     p.add_argument("--verify-scale", type=number, default=1.0, help="scale of the verification")
     p.add_argument("--verify-replications", type=count, default=4,
                    help="verification replications")
@@ -110,10 +117,12 @@ def run_calibrate(args) -> int:
         if not lo <= getattr(args, name) <= hi:
             raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: expected a "
                              f"number in [{lo:g}, {hi:g}]")
-    for name in ("days", "replications", "evaluations", "verify_replications", "workers"):
+    for name in ("days", "replications", "evaluations", "verify_replications", "workers", "draws"):
         if getattr(args, name) < (2 if name.endswith("replications") else 1):
             raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: expected a "
                              "larger whole number")
+    if args.warmup_years is not None and not 0 <= args.warmup_years <= 20:
+        raise InputError(f"--warmup-years {args.warmup_years}: expected a whole number in [0, 20]")
     return calibrate.run(args)
 
 

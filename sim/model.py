@@ -82,6 +82,7 @@ class GovernanceModel(mesa.Model):
         self.totals = DayCounts(self.n_communities)  # the reported period's flows
         self.cohort = Cohort(self.n_communities)  # the period's grievances, as they close
         self.arisen_by_category = np.zeros((self.n_communities, len(CATEGORIES)))
+        self.hotline_by_category = np.zeros((self.n_communities, len(CATEGORIES)))  # voiced to 12345
         self.resolution_days = np.zeros((len(self.class_labels), 366), np.int64)  # histogram
         self.open_days = np.zeros(self.n_communities)  # grievance-days open in the period
         self.unmet_days = np.zeros(self.n_communities)  # the cohort's grievance-days unmet

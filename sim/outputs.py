@@ -150,6 +150,8 @@ def summary(model) -> pd.DataFrame:
         row["resolution_rate_min"] = float(rates.min()) if len(rates) else np.nan
         arisen = model.arisen_by_category[mask].sum(axis=0)
         row |= {f"cohort_arisen_{c}": float(n) for c, n in zip(CATEGORIES, arisen)}
+        hotline = model.hotline_by_category[mask].sum(axis=0)
+        row |= {f"cohort_hotline_{c}": float(n) for c, n in zip(CATEGORIES, hotline)}
         row["resolution_rate_old"] = share(sums["cohort_resolved_old"],
                                            sums["cohort_resolved_old"] + sums["cohort_dropped_old"])
         rows.append(row)

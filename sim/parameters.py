@@ -383,14 +383,39 @@ def defaults() -> dict[str, dict[str, Any]]:
             for sec, params in SCHEMA.items()}
 
 
+# Fitted by `shequ calibrate` (analysis/calibrate.py, PARAMETERS; a test keeps the two in step):
+# their values in the shipped scenarios come from scenarios/calibrated.toml, these are the priors.
+FITTED = ("behaviour.case_satisfaction_base", "mechanisms.staff_capacity",
+          "behaviour.intractable_share", "behaviour.hotline_direct")
+BASES = ("fitted", "sourced", "sourced in part", "assumed")
+
+
+def basis(name: str, p: P) -> str:
+    """Where a parameter's value comes from: fitted to published figures, sourced (a seed fact,
+    a census, a study, a measured rule), sourced in part (a source and an assumption), assumed."""
+    if name in FITTED:
+        return "fitted"
+    parts = [x.strip() for x in p.source.replace(",", ";").split(";")]
+    assumed = [x.startswith("assumption") for x in parts]
+    return "assumed" if all(assumed) else "sourced in part" if any(assumed) else "sourced"
+
+
 def markdown_table() -> str:
-    """The parameter table of docs/ODD.md (kept in step with this registry by a test)."""
-    rows = ["| parameter | default | unit | source | meaning |", "|---|---|---|---|---|"]
+    """The parameter table of docs/ODD.md (kept in step with this registry by a test), and the
+    share of each basis."""
+    rows = ["| parameter | default | unit | basis | source | meaning |",
+            "|---|---|---|---|---|---|"]
+    counts = dict.fromkeys(BASES, 0)
     for section, params in SCHEMA.items():
         for key, p in params.items():
             default = str(p.default).replace("|", "/")
-            rows.append(f"| `{section}.{key}` | {default} | {p.unit} | {p.source} | {p.meaning} |")
-    return "\n".join(rows)
+            b = basis(f"{section}.{key}", p)
+            counts[b] += 1
+            rows.append(f"| `{section}.{key}` | {default} | {p.unit} | {b} | {p.source} | "
+                        f"{p.meaning} |")
+    total = sum(counts.values())
+    shares = ", ".join(f"{b} {n} ({100 * n / total:.0f} %)" for b, n in counts.items())
+    return "\n".join(rows) + f"\n\nOf the {total} parameters: {shares}."
 
 
 if __name__ == "__main__":

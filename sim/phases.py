@@ -91,6 +91,8 @@ def voice(model, ids: np.ndarray) -> None:
     cum = np.cumsum(weights, axis=1)
     channel = (g.u_channel[ids][:, None] * cum[:, -1:] > cum).sum(axis=1)
     model.counts.add("new_silent", g.community[ids[~voiced]])
+    hotline = ids[voiced & (channel == Channel.HOTLINE) & g.cohort[ids]]
+    np.add.at(model.hotline_by_category, (g.community[hotline], g.category[hotline]), 1)
     for ch in (Channel.APP, Channel.HOTLINE, Channel.GRID):
         model.counts.add(f"new_voiced_{CHANNELS[ch]}", g.community[ids[voiced & (channel == ch)]])
     report(model, ids[voiced], channel[voiced], whistle=channel[voiced] == Channel.GRID)
