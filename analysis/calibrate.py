@@ -87,8 +87,11 @@ def overrides(x: np.ndarray, base: dict) -> dict:
 
 def start(base: dict) -> np.ndarray:
     """Where the search starts: the scenario's own values (factors at 1)."""
-    return np.array([1.0 if p.factor else base[p.key.split(".")[0]][p.key.split(".")[1]]
-                     for p in PARAMETERS], dtype=float)
+    def value(p: Fitted) -> float:
+        section, key = p.key.split(".")
+        return 1.0 if p.factor else base[section][key]
+
+    return np.array([value(p) for p in PARAMETERS], dtype=float)
 
 
 def moments(args: tuple) -> dict:

@@ -44,10 +44,14 @@ def arise(model) -> np.ndarray:
     model.counts.add("new_arisen", r.community[resident])
     if model.reporting:
         model.cohort.arisen += np.bincount(r.community[resident], minlength=model.n_communities)
-        model.arisen_by_category += np.bincount(
-            r.community[resident].astype(np.int64) * len(CATEGORIES) + category,
-            minlength=model.arisen_by_category.size).reshape(model.arisen_by_category.shape)
+        add_by_category(model.arisen_by_category, r.community[resident], category)
     return ids
+
+
+def add_by_category(table: np.ndarray, community: np.ndarray, category: np.ndarray) -> None:
+    """Count grievances into a (community × category) table."""
+    table += np.bincount(community.astype(np.int64) * len(CATEGORIES) + category,
+                         minlength=table.size).reshape(table.shape)
 
 
 def arise_rates(model) -> tuple[np.ndarray, np.ndarray]:
@@ -91,10 +95,10 @@ def voice(model, ids: np.ndarray) -> None:
     cum = np.cumsum(weights, axis=1)
     channel = (g.u_channel[ids][:, None] * cum[:, -1:] > cum).sum(axis=1)
     model.counts.add("new_silent", g.community[ids[~voiced]])
-    hotline = ids[voiced & (channel == Channel.HOTLINE) & g.cohort[ids]]
-    np.add.at(model.hotline_by_category, (g.community[hotline], g.category[hotline]), 1)
     for ch in (Channel.APP, Channel.HOTLINE, Channel.GRID):
         model.counts.add(f"new_voiced_{CHANNELS[ch]}", g.community[ids[voiced & (channel == ch)]])
+    hotline = ids[voiced & (channel == Channel.HOTLINE) & g.cohort[ids]]  # its topics (summary)
+    add_by_category(model.hotline_by_category, g.community[hotline], g.category[hotline])
     report(model, ids[voiced], channel[voiced], whistle=channel[voiced] == Channel.GRID)
 
 
