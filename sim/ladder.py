@@ -13,6 +13,7 @@ from sim.grievances import AT_HOTLINE, NEVER, State
 from sim.institutions.property_companies import effort_by_compound
 from sim.parameters import CATEGORIES, LEVELS
 from sim.phases import CAT, close
+from sim.scaling import SampledPools
 
 PARTY, GRASSROOTS, CO_BUILDING, DEPARTMENTS = range(4)
 DAY_BITS = 15  # model days fit in 15 bits (run.days + warm-up + run-on < 32,768)
@@ -48,6 +49,7 @@ class Ladder:
         self.cost = np.array([[b["cost"][lv][c] for c in CATEGORIES] for lv in LEVELS], float)
         self.lay_out_pools()
         self.set_capacity()
+        self.sampled = SampledPools(self) if model.scale < 1 else None
         n_cmp = len(model.compounds)
         self.company_attempts, self.company_resolved = np.zeros(n_cmp), np.zeros(n_cmp)
         self.owners_resolved = np.zeros(n_cmp)  # by self-management, since the last quarter
@@ -238,7 +240,8 @@ class Ladder:
         reported (ties at random), up to today's capacity.
         Returns (taken, taken beyond own capacity — i.e. by purchased services)."""
         g = self.model.grievances
-        cap_all, cap_base = self.todays_capacity(pool, pools, g.day_attempted[ids] == NEVER)
+        cap_all, cap_base = self.todays_capacity(pool, pools, g.day_attempted[ids] == NEVER,
+                                                 self.model.day - g.day_level[ids])
         # One sort key: pool, then day last tried (never = -1 first), then day reported (15 bits
         # each: model days < 32,768, as the grievance table's), then a random tie-break in the
         # bits left of 63.
@@ -254,26 +257,23 @@ class Ladder:
         purchased[order] = rank >= cap_base[ps]
         return taken, purchased & taken
 
-    def todays_capacity(self, pool: np.ndarray, pools: slice,
-                        new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def todays_capacity(self, pool: np.ndarray, pools: slice, new: np.ndarray,
+                        age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cases each pool takes today: (all, own staff only), for a range of pools.
 
-        A sampled case stands for 1/scale real ones, so at a small scale a pool's capacity is a
-        fraction of a case a day, and whole-case queues would make waits 1/scale times too long.
-        So capacity acts on the smoothed workload, in two tiers as in the full city: new cases
-        (never handled) first, then the others. With W_new and W_old smoothed as W <- W + a
-        (waiting - W), a pool takes the share min(1, C / W_new) of its new cases and, of the
-        others, the share of what capacity the new ones leave, min(1, max(0, C - W_new) / W_old).
-        The day's weight is a = 1.5 s / (1 + 0.5 s) at scale s. In the full city (a = 1) this is
-        the plain capacity limit on today's queue, new cases first. At a smaller scale the
-        smoothed workload stands for the full city's queue: a weight of 2 s / (1 + s) would make it
-        vary from day to day as much, relatively, as the full city's queue (a Poisson count of
-        mean s·L has relative variance 1 / (s·L), its smoothing a / (2 - a) of that, the full
-        city's 1 / L), and small pools then wait a little longer than the full city's; a weight of
-        s makes them wait a little less; the weight between the two gives the full city's rates
-        within the margins of tests/test_full_city.py (docs/validation.md, "Scale"). Cases a pool
-        keeps (tried and failed, to be tried again) never slow its first contact with new
-        ones, so more money never slows response."""
+        Capacity acts in two tiers, as in the full city: new cases (never handled) first, then the
+        others. In the full city a pool takes its new cases up to its capacity C and, of the
+        others, the share of what the new ones leave. A sampled case stands for 1/scale real ones,
+        so at a small scale a pool's capacity is a fraction of a case a day and whole-case queues
+        would make waits 1/scale times too long: capacity acts on workloads that stand for the full
+        city's queue. W_new and W_old, each pool's waiting cases smoothed as W <- W + a (waiting -
+        W) with a = 1.5 s / (1 + 0.5 s) at scale s (a = 1 in the full city: today's queue), give a
+        pool the share min(1, C / W_new) of its new cases and min(1, max(0, C - W_new) / W_old)
+        of the others. That serves the city-wide pools (the departments and the hotline). A
+        community's or a compound's pool looks to its peers instead (sim/scaling.py): its new
+        cases meet a shadow queue of the full city's, and its kept cases' workload is mostly its
+        peers'. Cases a pool keeps (tried and failed, to be tried again) never slow its first
+        contact with new ones, so more money never slows response."""
         rng = self.model.stream("handle")
         size = pools.stop - pools.start
         p = pool - pools.start
@@ -282,10 +282,17 @@ class Ladder:
         w_new, w_old = self.workload[0, pools], self.workload[1, pools]  # views: updated in place
         w_new += self.alpha * (fresh - w_new)
         w_old += self.alpha * (kept - w_old)
-        first = np.minimum(1.0, capacity / np.maximum(w_new, 1e-12))
-        then = np.minimum(1.0, np.maximum(capacity - w_new, 0.0) / np.maximum(w_old, 1e-12))
+        first = fresh * np.minimum(1.0, capacity / np.maximum(w_new, 1e-12))
+        used = w_new
+        sampled = self.sampled
+        if sampled is not None and sampled.has_peers[pools].any():  # see sim/scaling.py
+            peers = sampled.has_peers[pools]
+            taken, by_new = sampled.new_cases(pools, p, age, new, capacity)
+            first, used = np.where(peers, taken, first), np.where(peers, by_new, used)
+            w_old = sampled.kept_workload(w_old, pools)
+        then = np.minimum(1.0, np.maximum(capacity - used, 0.0) / np.maximum(w_old, 1e-12))
         u = rng.random((2, size))
-        expected = fresh * first + kept * then
+        expected = first + kept * then
         cap_all = np.floor(expected + u[0]).astype(np.int64)  # stochastic rounding
         cap_base = np.floor(cap_all * self.own[pools] + u[1]).astype(np.int64)
         return cap_all, cap_base
