@@ -30,8 +30,10 @@ The fitted values go to `calibrated.toml`, which the shipped scenarios extend.
 """
 
 import datetime
+import hashlib
 import json
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,7 @@ SCENARIO = "xining-classified"
 SEEDS_FROM = 1000  # replication seeds: 1000, 1001, ... (common random numbers across evaluations)
 VERIFY_SEEDS = SEEDS_FROM + 500  # verification: new seeds, not those fitted on
 DRAW_SEEDS = SEEDS_FROM + 700  # held-out predictions: new seeds again
+JOURNAL = "evaluations.json"  # in the out folder: the evaluations so far, to resume a fit
 STEP = 0.05  # finite-difference step in the unit cube (a twentieth of each range)
 
 
@@ -148,14 +151,20 @@ def distance(means: dict, targets: dict) -> float:
 
 
 class Fit:
-    """The search and what it found: evaluations (x, runs, means, distance) by unit-cube point."""
+    """The search and what it found: evaluations (x, runs, means, distance) by unit-cube point.
+    `journal(evaluations)` keeps each new one (the out folder's evaluations.json); `done` holds
+    those of an interrupted fit with the same setup, which the search takes again without
+    running them (it is deterministic: the same points come in the same order)."""
 
-    def __init__(self, sim: Simulator, base: dict, targets: dict, log=print):
+    def __init__(self, sim: Simulator, base: dict, targets: dict, log=print,
+                 journal=None, done: dict | None = None):
         self.sim, self.base, self.targets, self.log = sim, base, targets, log
+        self.journal, self.done = journal, done or {}
         self.lo = np.array([p.lo for p in PARAMETERS])
         self.hi = np.array([p.hi for p in PARAMETERS])
         self.seen: dict[tuple, dict] = {}
         self.history: list[dict] = []
+        self.began, self.budget, self.ran = time.monotonic(), 0, 0
 
     def x_of(self, u: np.ndarray) -> np.ndarray:
         return self.lo + np.clip(u, 0, 1) * (self.hi - self.lo)
@@ -164,15 +173,31 @@ class Fit:
         key = tuple(np.round(np.clip(u, 0, 1), 12))
         if key not in self.seen:
             x = self.x_of(u)
-            runs = self.sim.runs(overrides(x, self.base))
+            runs = self.done.get(key)
+            if runs is None:
+                runs = self.sim.runs(overrides(x, self.base))
+                self.ran += 1
             means = mean_of(runs)
             e = {"u": np.array(key), "x": x, "runs": runs, "means": means,
                  "distance": distance(means, self.targets)}
             self.seen[key] = e
             self.history.append(e)
-            self.log(f"  evaluation {len(self.history):3d}: distance {e['distance']:9.3f}  "
-                     + "  ".join(f"{k}={means[t.measure]:.4g}" for k, t in self.targets.items()))
+            if self.journal is not None:
+                self.journal([{"u": list(k), "runs": v["runs"]} for k, v in self.seen.items()])
+            self.progress(e, from_journal=key in self.done)
         return self.seen[key]
+
+    def progress(self, e: dict, from_journal: bool) -> None:
+        """One line an evaluation: its distance, the best so far, the time taken and, at most,
+        left (the search's budget of evaluations at the mean time of those run)."""
+        n, best = len(self.history), min(h["distance"] for h in self.history)
+        spent = time.monotonic() - self.began
+        left = max(self.budget - n, 0) * spent / self.ran if self.ran else float("nan")
+        when = "from the interrupted fit" if from_journal else (
+            f"{spent / 60:.1f} min so far, at most {left / 60:.0f} min left" if self.ran else "")
+        self.log(f"  evaluation {n:3d}/{self.budget}: distance {e['distance']:9.3f}, best "
+                 f"{best:9.3f}  ({when})  "
+                 + "  ".join(f"{k}={e['means'][t.measure]:.4g}" for k, t in self.targets.items()))
 
     def run(self, evaluations: int) -> dict:
         """Trust-region least squares from the scenario's values, in about `evaluations` points:
@@ -181,6 +206,7 @@ class Fit:
         sandwich."""
         u0 = np.clip((start(self.base) - self.lo) / (self.hi - self.lo), 0, 1)
         steps = max(1, evaluations // (len(PARAMETERS) + 1))
+        self.budget = steps * (len(PARAMETERS) + 1) + len(PARAMETERS)  # + the last Jacobian
         optimize.least_squares(
             lambda u: residuals(self.evaluate(u)["means"], self.targets), u0, bounds=(0, 1),
             method="trf", diff_step=STEP, max_nfev=steps, x_scale=1.0)
@@ -402,6 +428,21 @@ def remains(check: dict, held: dict, targets: dict, best: dict, args) -> str:
     return " ".join(out)
 
 
+def interrupted(path: Path, setup: dict) -> dict:
+    """The evaluations of an interrupted fit in the out folder, by unit-cube point, if it had the
+    same setup (else none: the fit starts afresh and replaces them)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(saved, dict) or saved.get("setup") != json.loads(json.dumps(setup)):
+        print(f"{path}: evaluations of another setup; the fit starts afresh")
+        return {}
+    done = {tuple(e["u"]): e["runs"] for e in saved.get("evaluations", [])}
+    print(f"{path}: resuming from {len(done)} evaluations of an interrupted fit")
+    return done
+
+
 def run(args) -> int:
     from sim.batch.runner import process_pool
     from sim.command import OutputFolder, check_folder
@@ -417,14 +458,23 @@ def run(args) -> int:
     held = published.with_role(figures, "held_out")
     base = load(SCENARIO).params
     began = datetime.datetime.now()
-    with process_pool(args.workers) as pool:
+    fixed = {} if args.warmup_years is None else {"run": {"warmup_years": args.warmup_years}}
+    setup = {"scenario": SCENARIO, "scale": args.scale, "days": args.days,
+             "replications": args.replications, "seeds_from": SEEDS_FROM, "fixed": fixed,
+             "parameters": [p.key for p in PARAMETERS],
+             "base": hashlib.sha256(json.dumps(base, sort_keys=True, default=str).encode()).hexdigest(),
+             "targets": {k: [t.measure, t.value, t.uncertainty] for k, t in targets.items()}}
+    with OutputFolder(args.out, "calibrate") as folder, process_pool(args.workers) as pool:
         print(f"calibrating {len(PARAMETERS)} parameters to {len(targets)} targets: "
               f"{SCENARIO} at scale {args.scale}, {args.replications} replications, "
               f"at most {args.evaluations} evaluations")
-        fixed = ({} if args.warmup_years is None
-                 else {"run": {"warmup_years": args.warmup_years}})
+        done = interrupted(args.out / JOURNAL, setup)
+
+        def journal(evaluations):
+            folder.write_text(JOURNAL, json.dumps({"setup": setup, "evaluations": evaluations}))
+
         fit = Fit(Simulator(pool, args.scale, args.days, args.replications, fixed=fixed), base,
-                  targets)
+                  targets, log=lambda line: print(line, flush=True), journal=journal, done=done)
         fit.run(args.evaluations)
         spread = uncertainty(fit)
         over = overrides(fit.best["x"], base)
@@ -435,20 +485,19 @@ def run(args) -> int:
         check, measured = verify(checker, over, targets)
         print(f"predicting the {len(held)} held-out figures from {args.draws} parameter draws")
         held_check = held_out(pool, fit, spread, held, args.draws, args.scale, args.days)
-    seconds = (datetime.datetime.now() - began).total_seconds()
-    files = {"calibrated.toml": parameters_text(over, f"fitted on {began.date().isoformat()}"),
-             "calibration.md": report_text(args, over, fit, spread, check, measured, held_check,
-                                           figures, seconds),
-             "calibration.json": json.dumps(
-                 {"fitted": over, "check": check, "held_out": held_check,
-                  "evaluations": len(fit.history), "fitting_moments": fit.best["means"],
-                  "distance": fit.best["distance"],
-                  "parameters": {p.key: {"value": float(fit.best["x"][i]),
-                                         "se": float(spread["se"][i]),
-                                         "identified": bool(spread["identified"][i])}
-                                 for i, p in enumerate(PARAMETERS)},
-                  "j": spread["j"], "dof": spread["dof"], "p": spread["p"]}, indent=2)}
-    with OutputFolder(args.out, "calibrate") as folder:
+        seconds = (datetime.datetime.now() - began).total_seconds()
+        files = {"calibrated.toml": parameters_text(over, f"fitted on {began.date().isoformat()}"),
+                 "calibration.md": report_text(args, over, fit, spread, check, measured, held_check,
+                                               figures, seconds),
+                 "calibration.json": json.dumps(
+                     {"fitted": over, "check": check, "held_out": held_check,
+                      "evaluations": len(fit.history), "fitting_moments": fit.best["means"],
+                      "distance": fit.best["distance"],
+                      "parameters": {p.key: {"value": float(fit.best["x"][i]),
+                                             "se": float(spread["se"][i]),
+                                             "identified": bool(spread["identified"][i])}
+                                     for i, p in enumerate(PARAMETERS)},
+                      "j": spread["j"], "dof": spread["dof"], "p": spread["p"]}, indent=2)}
         for name, text in files.items():
             folder.write_text(name, text)
     for k, c in check.items():

@@ -60,8 +60,11 @@ def add_check_parser(subparsers) -> None:
                               "(non-inferiority over paired replications)",
                               description="Run the validation experiment through the batch "
                               "engine (finished runs are skipped), test each metamorphic property "
-                              "as non-inferiority and write the report. Exit code 0 when every "
-                              "asserted property holds, 1 when one fails.")
+                              "as non-inferiority and write the report; with --all also the "
+                              "shipped calibration, the stylised facts and the full city: "
+                              "docs/validation.md, the one validation report. Exit code 0 when "
+                              "every asserted property (and stylised fact) holds, 1 when one "
+                              "fails.")
     p.add_argument("experiment", nargs="?", default="validation",
                    help="experiment name or .toml path (default: validation)")
     add_executor_arguments(p)
@@ -70,7 +73,19 @@ def add_check_parser(subparsers) -> None:
     p.add_argument("--out", type=path, metavar="FILE", default=Path("docs") / "validation.md",
                    help="the report (default: docs/validation.md; a new file, or one Shequ wrote)")
     p.add_argument("--full-city", action="store_true",
-                   help="also run the baseline at 1:1 and report the scale's gaps (\"Scale\")")
+                   help="also run the baseline at 1:1 and report the scale's gaps "
+                   "(\"Scale stability\")")
+    p.add_argument("--facts", nargs="?", const="stylised-facts", metavar="EXPERIMENT",
+                   help="also run the stylised facts' experiment (default: stylised-facts) and "
+                   "report each fact; one that fails fails the command")
+    p.add_argument("--facts-results", type=path, metavar="DIR",
+                   help="its result folder (default: results/EXPERIMENT)")
+    p.add_argument("--calibration", nargs="?", type=path, metavar="FILE",
+                   const=Path(__file__).resolve().parent.parent / "docs" / "calibration.md",
+                   help="also include a calibration report of `shequ calibrate` (default: the "
+                   "shipped docs/calibration.md)")
+    p.add_argument("--all", action="store_true",
+                   help="the whole validation report: --calibration --facts --full-city")
 
 
 def run_compare(args) -> int:

@@ -259,8 +259,8 @@ def markdown(table: pd.DataFrame, made: dict) -> str:
              f" Fewer than {ENOUGH_REPLICATIONS} replications: a quick check, not the "
              "validation.")
     lines = [
-        "# Validation: metamorphic properties", "",
-        f"Made by `{made['command']}` on {made['date']} (Shequ {made['version']}): experiment "
+        "## Metamorphic properties", "",
+        f"Experiment "
         f"`{made['experiment']}` ({made['name']}), {made['replications']} replications of each "
         f"of {made['variants']} variants with common random numbers (seed {made['seed']}), scale "
         f"{made['scale']:g} (1:{1 / made['scale']:,.0f}), {made['days']} days reported after a "
@@ -278,18 +278,68 @@ def markdown(table: pd.DataFrame, made: dict) -> str:
         "baseline, with their two-sided 95 % interval; rates and shares in %, differences in "
         "percentage points (pp).", "",
         verdict, "",
-        "## Asserted properties", "", *legend(RELATIONS), "", *asserted_table(table), "",
-        "## Reported with their intervals, not asserted", "",
-        "### Outcomes not asserted for a relation, and why", "",
+        "### Asserted properties", "", *legend(RELATIONS), "", *asserted_table(table), "",
+        "### Reported with their intervals, not asserted", "",
+        "#### Outcomes not asserted for a relation, and why", "",
         *reported_table(kpis, why=True), "",
-        "### Effects of the four-party linkage and of the type measures", "",
+        "#### Effects of the four-party linkage and of the type measures", "",
         "Each variant is the reform with one part of its design switched off; the difference is "
         "the variant minus the reform.", "", *legend(EFFECTS), "",
         *reported_table(effects, why=False), "",
-        "## Also checked", "",
+        "## Little's law", "",
         "Little's law on the open stock (the mean open stock equals the arrival rate times the "
         f"mean time open) is checked by a test: `{LITTLE}`.", ""]
     return "\n".join(lines)
+
+
+def header(made: dict, parts: list[str]) -> list[str]:
+    """The report's title, how it was made and what it holds."""
+    return ["# Validation", "",
+            f"Made by `{made['command']}` on {made['date']} (Shequ {made['version']}). It holds: "
+            + ", ".join(parts) + ".", ""]
+
+
+def calibration_section(path: Path) -> list[str]:
+    """The shipped calibration report (made by `shequ calibrate`, docs/calibration.md), its
+    headings one level down: the targets, the fit, the parameters' uncertainty, the held-out
+    figures."""
+    from sim.errors import InputError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"--calibration {path}: expected the calibration report that `shequ "
+                         f"calibrate` writes (calibration.md), but cannot read it ({e.strerror})"
+                         ) from None
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("# Calibration"):
+        raise InputError(f"--calibration {path}: expected the calibration report that `shequ "
+                         "calibrate` writes, starting \"# Calibration\"")
+    body = ["#" + line if line.startswith("#") else line for line in lines[1:]]
+    return ["## Calibration", "", f"The shipped calibration (`{shown_path(path)}`, made by the "
+            "command it names), as it stands:", *body, ""]
+
+
+def facts_section(table: pd.DataFrame, made: dict) -> list[str]:
+    """The stylised facts of SEED-FACTS §7, emergent and never fitted: each as a paired
+    difference with its 95 % interval."""
+    from analysis import facts
+
+    held = int(table["holds"].sum())
+    lines = ["## Stylised facts", "",
+             f"Experiment `{made['experiment']}` ({made['name']}), {made['replications']} "
+             f"replications of each of {made['variants']} variants at scale {made['scale']:g}, "
+             f"{made['days']} days after a warm-up of {made['warmup']} budget years; result "
+             f"folder `{made['results']}`. {facts.NOTE} A fact holds when the interval lies "
+             f"wholly on the expected side of zero. **{held} of {len(table)} hold.**", "",
+             "| fact | class | measure | expected | difference | 95 % interval | n | holds |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in table.to_dict("records"):
+        lines.append(f"| {r['fact']}. {r['statement']} ({r['variant']} vs {r['baseline']}) | "
+                     f"{r['class']} | {r['measure']} | {r['expected']} | {r['difference']:+.4g} | "
+                     f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] | {r['n']} | "
+                     f"{'yes' if r['holds'] else '**no**'} |")
+    return lines + [""]
 
 
 def write(target: Path, text: str) -> None:
@@ -349,7 +399,7 @@ SCALE_NOTE = (
 
 def scale_section(table: pd.DataFrame, made: dict) -> list[str]:
     inside = int(table["within"].sum())
-    lines = ["## Scale", "",
+    lines = ["## Scale stability", "",
              f"The baseline at the experiment's scale (1:{1 / made['scale']:,.0f}, the mean of its "
              f"{made['replications']} replications) against one run of the full city (1:1, "
              "replication 0's seed); the gap is scaled minus full city, in percentage points for "
@@ -375,30 +425,53 @@ def scale_section(table: pd.DataFrame, made: dict) -> list[str]:
 
 # ---- the command ----------------------------------------------------------------------------
 def run(args) -> int:
-    """`shequ check`: run the experiment, evaluate the properties, write the report."""
+    """`shequ check`: run the experiment(s), evaluate the properties (and the stylised facts),
+    write the report."""
     from sim.batch import cli as batch_cli
-    from sim.batch.experiment import load, safe_name
-    from sim.batch.runner import prepare
-    from sim.command import check_file, check_results
+    from sim.batch.experiment import load
+    from sim.command import check_file
 
     batch_cli.check_executor(args)
+    if args.all:
+        args.facts, args.full_city = args.facts or FACTS_EXPERIMENT, True
+        args.calibration = args.calibration or SHIPPED_CALIBRATION
     experiment = load(args.experiment)
     check_experiment(experiment)
-    results = args.results or Path("results") / safe_name(experiment.name)
-    check_results(results, "--results")
+    results = prepared(experiment, args.results, "--results")
+    fact_experiment = fact_results = None
+    if args.facts:
+        fact_experiment = load(args.facts)
+        check_facts(fact_experiment)
+        fact_results = prepared(fact_experiment, args.facts_results, "--facts-results")
+    calibration = calibration_section(args.calibration) if args.calibration else []
     check_file(args.out, "--out")
-    prepare(experiment, results)  # validates every config; nothing written yet
-    code = batch_cli.run_runs(experiment, results, args, flag="--results",
-                              need="the properties need every run: run the same command again")
-    if code:
-        return code
+    need = "the properties need every run: run the same command again"
+    for exp, folder, flag in ((experiment, results, "--results"),
+                              (fact_experiment, fact_results, "--facts-results")):
+        if exp is not None and (code := batch_cli.run_runs(exp, folder, args, flag=flag,
+                                                           need=need)):
+            return code
     summary = finished(results, experiment)
     table = evaluate(summary)
     about = made(experiment, results, args)
-    text = markdown(table, about)
+    parts, body = ["the metamorphic properties", "Little's law"], markdown(table, about)
+    fact_table = None
+    if fact_experiment is not None:
+        from analysis import facts
+
+        fact_table = facts.evaluate(finished(fact_results, fact_experiment))
+        body = "\n".join(facts_section(fact_table, made(fact_experiment, fact_results, args))) \
+            + "\n" + body
+        parts.insert(0, "the stylised facts")
+    if calibration:
+        body = "\n".join(calibration) + "\n" + body
+        parts.insert(0, "the calibration (targets, fit, parameters' uncertainty, held-out "
+                        "figures)")
     if args.full_city:
-        print("comparing with the full city (1:1, about half a minute)", flush=True)
-        text += "\n".join(scale_section(scale_table(summary, full_city(experiment)), about))
+        print("comparing with the full city (1:1, about a minute)", flush=True)
+        body += "\n".join(scale_section(scale_table(summary, full_city(experiment)), about))
+        parts.append("the scale's stability against the full city")
+    text = "\n".join(header(about, parts)) + "\n" + body
     try:
         write(args.out, text)
     except OSError as e:
@@ -406,7 +479,36 @@ def run(args) -> int:
 
         raise CannotWrite(f"--out {args.out}: cannot write ({e.strerror}); expected a writable "
                           "file") from None
-    return verdict(table, args.out)
+    return verdict(table, args.out, fact_table)
+
+
+FACTS_EXPERIMENT = "stylised-facts"
+SHIPPED_CALIBRATION = Path(__file__).resolve().parent.parent / "docs" / "calibration.md"
+
+
+def prepared(experiment, results: Path | None, flag: str) -> Path:
+    """An experiment's result folder, checked and its configs validated (nothing written)."""
+    from sim.batch.experiment import safe_name
+    from sim.batch.runner import prepare
+    from sim.command import check_results
+
+    results = results or Path("results") / safe_name(experiment.name)
+    check_results(results, flag)
+    prepare(experiment, results)
+    return results
+
+
+def check_facts(experiment) -> None:
+    """The stylised facts need their experiment's variants."""
+    from analysis import facts
+    from sim.errors import InputError
+
+    names = {v for v, _ in experiment.variants}
+    wanted = sorted({n for f in facts.FACTS for n in (f.baseline, f.variant)})
+    if missing := [n for n in wanted if n not in names]:
+        raise InputError(f"--facts {shown_path(experiment.path)}: expected the stylised facts' "
+                         f"variants {', '.join(wanted)}, but {', '.join(missing)} "
+                         f"{'is' if len(missing) == 1 else 'are'} missing")
 
 
 def finished(results: Path, experiment) -> pd.DataFrame:
@@ -422,9 +524,14 @@ def finished(results: Path, experiment) -> pd.DataFrame:
 def made(experiment, results: Path, args) -> dict:
     import sim
 
-    run = dict(experiment.variants)[BASELINE].params["run"]
+    variants = dict(experiment.variants)
+    run = variants.get(BASELINE, experiment.variants[0][1]).params["run"]
+    flags = (" --all" if getattr(args, "all", False) else
+             " --full-city" * bool(getattr(args, "full_city", False))
+             + " --facts" * bool(getattr(args, "facts", None))
+             + " --calibration" * bool(getattr(args, "calibration", None)))
     return {"command": "shequ check" + (f" {args.experiment}" if args.experiment != "validation"
-                                        else ""),
+                                        else "") + flags,
             "date": datetime.date.today().isoformat(), "version": sim.__version__,
             "experiment": shown_path(experiment.path), "name": experiment.name,
             "replications": experiment.replications, "variants": len(experiment.variants),
@@ -440,7 +547,7 @@ def shown_path(path: Path) -> str:
         return Path(path).as_posix()
 
 
-def verdict(table: pd.DataFrame, out: Path) -> int:
+def verdict(table: pd.DataFrame, out: Path, fact_table: pd.DataFrame | None = None) -> int:
     shown = table.assign(result=table["holds"].map({True: "holds", False: "FAILS"})
                          .where(table["asserted"], "reported"))
     cols = ["variant", "outcome", "n", "baseline_mean", "difference", "ci_low", "ci_high",
@@ -453,4 +560,12 @@ def verdict(table: pd.DataFrame, out: Path) -> int:
         print(f"fails: {r.variant} ({r.relation}): {r.outcome}: the one-sided 95 % bound on the "
               f"harm ({r.harm}) is {r.harm_bound:.5g}, not below the margin {r.margin:.5g}",
               file=sys.stderr)
-    return 1 if len(failed) else 0
+    wrong = [] if fact_table is None else fact_table[~fact_table["holds"]].to_dict("records")
+    if fact_table is not None:
+        print(f"{len(fact_table) - len(wrong)} of {len(fact_table)} stylised facts hold")
+    for f in wrong:
+        print(f"fails: stylised fact {f['fact']} ({f['statement']}): {f['measure']} "
+              f"{f['variant']} vs {f['baseline']}, difference {f['difference']:+.4g} "
+              f"[{f['ci_low']:.4g}, {f['ci_high']:.4g}], expected {f['expected']}",
+              file=sys.stderr)
+    return 1 if len(failed) or wrong else 0

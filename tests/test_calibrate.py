@@ -167,3 +167,41 @@ def test_the_fit_recovers_known_parameters_from_the_models_own_output(tmp_path):
                                                                   spread["se"][i])
     assert fit.best["distance"] < 1  # the model's own output is within its uncertainty
     assert math.isfinite(spread["j"])
+
+
+def test_an_interrupted_fit_resumes_where_it_stopped(tmp_path, monkeypatch, capsys):
+    """Killed after three evaluations, the same command on the same folder takes those three from
+    its journal without running them again and ends with the fit of an uninterrupted run."""
+    def tiny(out):
+        return argparse.Namespace(scale=0.002, days=20, replications=2, evaluations=5,
+                                  verify_scale=0.002, verify_replications=1, workers=1, draws=1,
+                                  warmup_years=0, targets=None, out=out, replace_shipped=False)
+
+    assert calibrate.run(tiny(tmp_path / "whole")) == 0
+    runs, calls = calibrate.Simulator.runs, []
+
+    def counted(self, over, fail_at=None):
+        calls.append(over)
+        if fail_at is not None and len(calls) == fail_at:
+            raise KeyboardInterrupt
+        return runs(self, over)
+
+    monkeypatch.setattr(calibrate.Simulator, "runs", lambda self, over: counted(self, over, 4))
+    with pytest.raises(KeyboardInterrupt):
+        calibrate.run(tiny(tmp_path / "fit"))
+    journal = json.loads((tmp_path / "fit" / calibrate.JOURNAL).read_text())
+    assert len(journal["evaluations"]) == 3
+    capsys.readouterr()
+    calls.clear()
+    monkeypatch.setattr(calibrate.Simulator, "runs", lambda self, over: counted(self, over))
+    assert calibrate.run(tiny(tmp_path / "fit")) == 0
+    out = capsys.readouterr().out
+    assert "resuming from 3 evaluations" in out and out.count("from the interrupted fit") == 3
+    whole = json.loads((tmp_path / "whole" / "calibration.json").read_text())
+    resumed = json.loads((tmp_path / "fit" / "calibration.json").read_text())
+    assert resumed["evaluations"] == whole["evaluations"]
+    # Runs this time: the fit's evaluations less the three, and the verification's one.
+    assert len(calls) == whole["evaluations"] - 3 + 1
+    for name in ("calibrated.toml",):
+        assert (tmp_path / "fit" / name).read_text() == (tmp_path / "whole" / name).read_text()
+    assert resumed["parameters"] == whole["parameters"]

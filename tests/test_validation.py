@@ -273,3 +273,46 @@ def test_bad_input_is_one_line_and_runs_nothing(tmp_path, capsys, argv, expected
     assert code == 2 and err.startswith("shequ: error:") and err.count("\n") == 1
     assert expected in err
     assert not (tmp_path / "res").exists() and not (tmp_path / "v.md").exists()
+
+
+# ---- the whole report: calibration, stylised facts -------------------------------------------
+FACTS_TINY = DATA / "stylised-facts-tiny.toml"
+CALIBRATION = "# Calibration to x\n\nMade by y.\n\n## Fitted targets\n\n| a |\n|---|\n| 1 |\n"
+
+
+def test_the_whole_report_holds_the_calibration_and_the_stylised_facts(tiny, tmp_path, capsys):
+    from analysis import facts
+
+    calibration = tmp_path / "calibration.md"
+    calibration.write_text(CALIBRATION, encoding="utf-8")
+    code = check(tiny, "--facts", str(FACTS_TINY), "--facts-results", str(tmp_path / "facts"),
+                 "--calibration", str(calibration))
+    text = tiny[2].read_text(encoding="utf-8")
+    heads = [line for line in text.splitlines() if line.startswith("## ")]
+    assert heads == ["## Calibration", "## Stylised facts", "## Metamorphic properties",
+                     "## Little's law"]
+    assert "### Fitted targets" in text and "Made by y." in text
+    assert text.startswith("# Validation\n")
+    rows = [line for line in text.split("## Stylised facts")[1].split("## Metamorphic")[0]
+            .splitlines() if line.startswith("| ") and not line.startswith("| fact")]
+    assert len(rows) == len(facts.FACTS)
+    failed = sum(row.endswith("| **no** |") for row in rows)
+    err = capsys.readouterr().err
+    assert err.count("fails: stylised fact") == failed
+    assert code == (1 if failed or "| **fails** |" in text else 0)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--calibration", "{tmp}/none.md"], "--calibration"),
+    (["--calibration", "{tmp}/notes.md"], "starting \"# Calibration\""),
+    (["--facts", str(TINY)], "expected the stylised facts' variants"),
+])
+def test_a_bad_calibration_or_facts_experiment_is_one_line(tmp_path, capsys, argv, expected):
+    (tmp_path / "notes.md").write_text("my notes\n", encoding="utf-8")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    code = main(["check", str(TINY), "--workers", "0", "--results", str(tmp_path / "res"),
+                 "--out", str(tmp_path / "v.md"), *argv])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("shequ: error:") and err.count("\n") == 1
+    assert expected in err
+    assert not (tmp_path / "res").exists() and not (tmp_path / "v.md").exists()
