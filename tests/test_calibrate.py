@@ -205,3 +205,21 @@ def test_an_interrupted_fit_resumes_where_it_stopped(tmp_path, monkeypatch, caps
     for name in ("calibrated.toml",):
         assert (tmp_path / "fit" / name).read_text() == (tmp_path / "whole" / name).read_text()
     assert resumed["parameters"] == whole["parameters"]
+
+
+@pytest.mark.parametrize("simulated, agrees", [(0.975, True), (0.965, True), (0.99, False)])
+def test_verification_agrees_within_the_published_uncertainty_and_the_seeds(simulated, agrees):
+    """Resolution 97.4 % ± 0.5 (one sd): a mean 0.1 points off agrees, one 1.6 points off does
+    not, whatever the seeds' own (tiny) interval says."""
+    t = calibrate.fitted_targets()["resolution_rate"]
+
+    class Runs:  # four replications close together about `simulated`
+        def runs(self, over):
+            return [{t.measure: simulated + d} for d in (-1e-4, 0.0, 0.0, 1e-4)]
+
+    check, _ = calibrate.verify(Runs(), {}, {"resolution_rate": t})
+    c = check["resolution_rate"]
+    assert c["agrees"] is agrees
+    assert c["allowed"] == pytest.approx(1.96 * math.hypot(np.std([-1e-4, 0, 0, 1e-4], ddof=1) / 2,
+                                                            t.uncertainty))
+    assert c["inside"] is False  # the seeds' interval alone misses the published figure
