@@ -46,11 +46,19 @@ class SampledPools:
         self.deadline = ladder.deadline[level]
         # The shadow queues: real new cases waiting, by days at the level (0 = arrived today).
         self.backlog = np.zeros((size, int(self.deadline[self.has_peers].max(initial=1))))
+        self.active_on = None  # the day active() was last found
+        self.waiting = np.zeros(size, bool)  # a shadow queue holds cases from earlier days
         self.rate = np.zeros(self.group.max() + 1)  # smoothed new arrivals per resident served
 
     def active(self) -> np.ndarray:
         """Pools that take cases now: a compound's company or owners' committee only while it has
-        one (a committee takes the compound's cases only when it has no company)."""
+        one (a committee takes the compound's cases only when it has no company). Found once a
+        day (companies and committees come and go at a day's end; see Ladder.set_capacity)."""
+        if self.active_on != self.model.day:
+            self.active_on, self.on = self.model.day, self.find_active()
+        return self.on
+
+    def find_active(self) -> np.ndarray:
         model, o, k = self.model, self.ladder.offset, len(self.model.compounds)
         on = self.ladder.capacity > 0
         on[o["company"]:o["company"] + k] &= model.compound_has_company
@@ -90,17 +98,25 @@ class SampledPools:
         rate, here = self.group_rate(arrived, pools)
         self.rate[here] += alpha * (rate[here] - self.rate[here])
         expected = self.served[pools] * self.rate[self.group[pools]]
-        backlog[:, 0] = self.model.stream("handle").poisson(expected / s)
+        arrivals = self.model.stream("handle").poisson(expected / s).astype(float)
+        # A pool with nothing left from earlier days and no more arrivals than its capacity
+        # serves them all (share 1, nothing left): only the others need the cohorts' shares.
+        share, used = np.ones_like(backlog), arrivals * s
+        busy = np.flatnonzero(self.waiting[pools] | (arrivals > capacity / s))
+        rows = backlog[busy]
+        rows[:, 0] = arrivals[busy]
         # Served oldest first up to the real capacity: the share of each day's cohort.
-        older = np.cumsum(backlog[:, ::-1], axis=1)[:, ::-1] - backlog  # waiting longer
-        served = np.clip(capacity[:, None] / s - older, 0, backlog)
-        share = np.divide(served, backlog, out=np.ones_like(backlog), where=backlog > 0)
-        backlog -= served
-        used = served.sum(axis=1) * s
+        older = np.cumsum(rows[:, ::-1], axis=1)[:, ::-1] - rows  # waiting longer
+        served = np.clip(capacity[busy, None] / s - older, 0, rows)
+        share[busy] = np.divide(served, rows, out=np.ones_like(rows), where=rows > 0)
+        rows -= served
+        used[busy] = served.sum(axis=1) * s
         # Tomorrow: a day older; those at the deadline climb.
-        backlog[:, 1:] = backlog[:, :-1].copy()
-        backlog[:, 0] = 0
-        backlog[np.arange(backlog.shape[1]) >= deadline[:, None]] = 0
+        rows[:, 1:] = rows[:, :-1].copy()
+        rows[:, 0] = 0
+        rows[np.arange(rows.shape[1]) >= deadline[busy, None]] = 0
+        backlog[busy] = rows
+        self.waiting[pools.start + busy] = rows.any(axis=1)
         cohort = np.minimum(age, backlog.shape[1] - 1)
         taken = np.bincount(p[new], share[p[new], cohort[new]], minlength=size)
         return taken, used

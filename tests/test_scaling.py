@@ -51,6 +51,8 @@ def test_the_shadow_queue_serves_the_oldest_first_and_loses_cases_at_their_deadl
     sampled.rate[:] = 0.0
     sampled.backlog[:] = 0.0
     sampled.backlog[pool, [1, 2, deadline - 1]] = 4, 6, 5
+    sampled.waiting[:] = False
+    sampled.waiting[pool] = True  # the queue holds cases from earlier days
     capacity = np.zeros(pools.stop - pools.start)
     capacity[pool] = 8 * s
     # Three sampled new cases at the pool: a day, two days and deadline - 1 days at the level.
@@ -62,6 +64,7 @@ def test_the_shadow_queue_serves_the_oldest_first_and_loses_cases_at_their_deadl
     tomorrow = np.zeros(sampled.backlog.shape[1])
     tomorrow[[2, 3]] = 4, 3
     assert sampled.backlog[pool] == pytest.approx(tomorrow)
+    assert sampled.waiting[pool]
 
 
 def test_the_shadow_queue_is_fed_at_the_peers_rate_per_resident(model):
