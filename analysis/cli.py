@@ -7,6 +7,8 @@ from sim.command import count, number, path
 from sim.errors import CannotWrite, InputError
 
 ROOT = Path(__file__).resolve().parent.parent  # the source tree (shipped calibration files)
+FACTS_EXPERIMENT = "stylised-facts"  # `shequ check --facts` (and --all)
+SHIPPED_CALIBRATION = ROOT / "docs" / "calibration.md"  # `shequ check --calibration` (and --all)
 
 
 def add_parsers(subparsers) -> dict:
@@ -75,13 +77,13 @@ def add_check_parser(subparsers) -> None:
     p.add_argument("--full-city", action="store_true",
                    help="also run the baseline at 1:1 and report the scale's gaps "
                    "(\"Scale stability\")")
-    p.add_argument("--facts", nargs="?", const="stylised-facts", metavar="EXPERIMENT",
+    p.add_argument("--facts", nargs="?", const=FACTS_EXPERIMENT, metavar="EXPERIMENT",
                    help="also run the stylised facts' experiment (default: stylised-facts) and "
                    "report each fact; one that fails fails the command")
     p.add_argument("--facts-results", type=path, metavar="DIR",
                    help="its result folder (default: results/EXPERIMENT)")
     p.add_argument("--calibration", nargs="?", type=path, metavar="FILE",
-                   const=Path(__file__).resolve().parent.parent / "docs" / "calibration.md",
+                   const=SHIPPED_CALIBRATION,
                    help="also include a calibration report of `shequ calibrate` (default: the "
                    "shipped docs/calibration.md)")
     p.add_argument("--all", action="store_true",
@@ -144,4 +146,7 @@ def run_calibrate(args) -> int:
 def run_check(args) -> int:
     from analysis import validation
 
+    if args.all:  # the whole report: each part with its default
+        args.facts, args.full_city = args.facts or FACTS_EXPERIMENT, True
+        args.calibration = args.calibration or SHIPPED_CALIBRATION
     return validation.run(args)

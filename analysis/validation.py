@@ -432,9 +432,6 @@ def run(args) -> int:
     from sim.command import check_file
 
     batch_cli.check_executor(args)
-    if args.all:
-        args.facts, args.full_city = args.facts or FACTS_EXPERIMENT, True
-        args.calibration = args.calibration or SHIPPED_CALIBRATION
     experiment = load(args.experiment)
     check_experiment(experiment)
     results = prepared(experiment, args.results, "--results")
@@ -480,10 +477,6 @@ def run(args) -> int:
         raise CannotWrite(f"--out {args.out}: cannot write ({e.strerror}); expected a writable "
                           "file") from None
     return verdict(table, args.out, fact_table)
-
-
-FACTS_EXPERIMENT = "stylised-facts"
-SHIPPED_CALIBRATION = Path(__file__).resolve().parent.parent / "docs" / "calibration.md"
 
 
 def prepared(experiment, results: Path | None, flag: str) -> Path:

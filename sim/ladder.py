@@ -99,8 +99,6 @@ class Ladder:
         # Share of a pool's capacity that is its own staff's (the rest: purchased services).
         self.own = np.divide(self.base, self.capacity, out=np.zeros_like(self.base),
                              where=self.capacity > 0)
-        if getattr(self, "sampled", None) is not None:
-            self.sampled.active_on = None  # which pools take cases: found again
 
     def refresh_success(self) -> None:
         """What the compounds' handlers are today: a company's effort makes its attempts succeed

@@ -31,34 +31,31 @@ class SampledPools:
         model = self.model
         n, k = model.n_communities, len(model.compounds)
         size = ladder.workload.shape[1]
-        cls, kinds = model.class_index, len(model.class_labels)
-        compound = cls[model.compound_community] * 8 + model.compound_kind
-        group = np.concatenate([cls, kinds + cls,  # party members, community committee
-                                2 * kinds + compound, 10 * kinds + compound,  # company, owners
-                                18 * kinds + cls,  # co-building units
-                                [19 * kinds, 19 * kinds + 1]])  # departments, hotline
-        self.group = np.unique(group, return_inverse=True)[1]
+        # Each pool's kind, in the ladder's order of pools (Ladder.lay_out_pools), its level, its
+        # community's class and, for a compound's pool, the compound's kind (else -1).
+        kind = np.repeat(np.arange(7), [n, n, k, k, n, 1, 1])  # party ... departments, hotline
+        level = np.array([0, 1, 1, 1, 2, 3, 3])[kind]
+        of_compound = (kind == 2) | (kind == 3)
+        cls = np.full(size, -1)
+        cls[~of_compound & (kind < 5)] = np.tile(model.class_index, 3)
+        cls[of_compound] = np.tile(model.class_index[model.compound_community], 2)
+        compound_kind = np.full(size, -1)
+        compound_kind[of_compound] = np.tile(model.compound_kind, 2)
+        key = np.stack([kind, cls, compound_kind], axis=1)
+        self.group = np.unique(key, axis=0, return_inverse=True)[1].ravel()
         self.has_peers = np.bincount(self.group)[self.group] > 1
         people, compound_people = model.community_residents, model.compounds["population"]
         self.served = np.concatenate([people, people, compound_people, compound_people, people,
                                       [1, 1]]).astype(float)  # residents each pool serves
-        level = np.concatenate([np.full(n, 0), np.full(n + 2 * k, 1), np.full(n, 2), [3, 3]])
         self.deadline = ladder.deadline[level]
         # The shadow queues: real new cases waiting, by days at the level (0 = arrived today).
         self.backlog = np.zeros((size, int(self.deadline[self.has_peers].max(initial=1))))
-        self.active_on = None  # the day active() was last found
         self.waiting = np.zeros(size, bool)  # a shadow queue holds cases from earlier days
         self.rate = np.zeros(self.group.max() + 1)  # smoothed new arrivals per resident served
 
     def active(self) -> np.ndarray:
         """Pools that take cases now: a compound's company or owners' committee only while it has
-        one (a committee takes the compound's cases only when it has no company). Found once a
-        day (companies and committees come and go at a day's end; see Ladder.set_capacity)."""
-        if self.active_on != self.model.day:
-            self.active_on, self.on = self.model.day, self.find_active()
-        return self.on
-
-    def find_active(self) -> np.ndarray:
+        one (a committee takes the compound's cases only when it has no company)."""
         model, o, k = self.model, self.ladder.offset, len(self.model.compounds)
         on = self.ladder.capacity > 0
         on[o["company"]:o["company"] + k] &= model.compound_has_company
