@@ -1,10 +1,12 @@
 """The analysis commands of `shequ`: compare, report, calibrate, check. Parsers only here, so
 that `shequ` starts quickly; each command imports its module when it runs."""
 
+import argparse
 from pathlib import Path
 
 from sim.command import count, number, path
 from sim.errors import CannotWrite, InputError
+from sim.labels import MAIN
 
 ROOT = Path(__file__).resolve().parent.parent  # the source tree (shipped calibration files)
 FACTS_EXPERIMENT = "stylised-facts"  # `shequ check --facts` (and --all)
@@ -13,17 +15,43 @@ SHIPPED_CALIBRATION = ROOT / "docs" / "calibration.md"  # `shequ check --calibra
 
 def add_parsers(subparsers) -> dict:
     """Add the analysis subcommands; returns {name: handler}."""
-    p = subparsers.add_parser("compare", help="paired comparison of variants in a batch result")
+    p = subparsers.add_parser(
+        "compare", help="paired comparison of variants in a batch result",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Paired differences variant - baseline over the replications that share a\n"
+        "seed, by class and sweep point (sweep points are never pooled), with 95 % intervals,\n"
+        "effect sizes and whether the replications are enough.",
+        epilog="example:\n  shequ compare results/funding-reform --baseline xining-uniform "
+        "--class B,city --outcome resolved_share,resolution_rate")
     p.add_argument("results", type=path, help="result folder of `shequ batch`")
     p.add_argument("--baseline", required=True, help="the baseline variant")
     p.add_argument("--variant", action="append", help="a variant to compare (default: all others)")
+    p.add_argument("--outcome", action="append", metavar="NAME",
+                   help="outcomes, comma-separated or repeated, or all (default: the KPIs and "
+                   "the whole-iceberg outcomes: " + ", ".join(MAIN) + ")")
+    p.add_argument("--class", dest="classes", action="append", metavar="CLASS",
+                   help="classes A, B, C, D and city, comma-separated or repeated (default: all)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="label language (default: en)")
+    p.add_argument("--width", type=count, default=100,
+                   help="columns the table fits (default: 100)")
     p.add_argument("--csv", type=path, help="CSV file (default: RESULTS/compare-BASELINE.csv; a "
                    "new file, or one Shequ wrote)")
 
-    p = subparsers.add_parser("report", help="HTML and Markdown report of a batch result")
+    p = subparsers.add_parser(
+        "report", help="HTML and Markdown report of a batch result",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="A report whose first page is the answer (the paired effects of each variant\n"
+        "against the baseline, in words and by class; the budget; whether the replications are\n"
+        "enough), then the details. A sweep's points are never pooled: its outcomes are drawn\n"
+        "over the swept parameters.",
+        epilog="example:\n  shequ report results/funding-reform --baseline xining-uniform --lang zh")
     p.add_argument("results", type=path, help="result folder of `shequ batch`")
     p.add_argument("--baseline", help="variant the others are compared with (default: the first)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="label language")
+    p.add_argument("--point", type=int, metavar="P", help="report sweep point P alone, in full "
+                   "(default: every point, over the swept parameters)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="label language (default: en)")
     p.add_argument("--out", type=path, help="output folder (default: RESULTS/report; new, "
                    "empty, or a report's)")
     p = subparsers.add_parser("calibrate", help="fit behavioural parameters to Xining's published "
@@ -96,16 +124,17 @@ def run_compare(args) -> int:
 
     path = args.csv or args.results / f"compare-{args.baseline}.csv"
     check_file(path, "--csv")
-    table = compare(read_summary(args.results), args.baseline, args.variant)
+    table = compare(read_summary(args.results), args.baseline, args.variant,
+                    args.outcome or list(MAIN), args.classes)
     try:
         with output_file(path, "--csv") as tmp:
             table.to_csv(tmp, index=False)
     except OSError as e:
         raise CannotWrite(f"--csv {path}: cannot write ({e.strerror}); expected a writable "
                           "file") from None
-    print(format_table(table))
+    print(format_table(table, args.lang, args.width))
     print(f"\n{len(table)} comparisons ({int(table['enough'].sum())} with enough replications); "
-          f"written to {path}")
+          f"all columns in {path}")
     return 0
 
 
@@ -119,7 +148,8 @@ def run_report(args) -> int:
     out = args.out or args.results / "report"
     check_folder(out, "report")
     try:
-        page, md = write(args.results, out, args.baseline, args.lang)  # claims `out` once built
+        page, md = write(args.results, out, args.baseline, args.lang,  # claims `out` once built
+                         args.point)
     except OSError as e:
         raise CannotWrite(f"--out {out}: cannot write ({e.strerror}); expected a writable "
                           "folder") from None

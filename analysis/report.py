@@ -1,17 +1,27 @@
 """A batch's report: self-contained HTML (figures embedded) and its Markdown twin.
 
-    shequ report RESULTS [--baseline NAME] [--lang en|zh] [--out DIR]
+    shequ report RESULTS [--baseline NAME] [--point P] [--lang en|zh] [--out DIR]
 
-Sections: the scenarios side by side; time series by class with 95 % bands over replications
-(when daily tables were kept); distributions across communities; the budget picture ("not
-enough" against "can't spend it all"); escalation by level; the paired comparison; and, for an
-experiment with the stylised-facts variants, each fact's direction and size. Reads the result
-store only.
+The first page is the answer: for two or more variants, one sentence per main outcome (the
+KPIs and the whole-iceberg outcomes) with its paired 95 % interval, a plot of the paired
+effects by class, the budget picture in one unit (10k yuan) and whether the replications are
+enough. The details follow: the scenarios side by side; time series by class with 95 % bands
+over replications (when daily tables were kept); distributions across communities; the budget
+by class; escalation by level; the full paired comparison; and, for an experiment with the
+stylised-facts variants, each fact's direction and size.
+
+The replication is the unit of every interval (a share's interval is made on the logit scale,
+so it stays inside 0-100 %). Sweep points are never pooled: a sweep's points are different
+models. A sweep over one parameter is drawn as lines with bands over the parameter, over two
+as surfaces (and the effect against the baseline variant), over more as sensitivity indices
+(Morris or Sobol designs) or the outcome against each parameter; `--point P` reports one sweep
+point in full. Reads the result store only.
 """
 
 import base64
 import html
 import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,78 +31,124 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+from scipy import special, stats  # noqa: E402
 
 from analysis import facts  # noqa: E402
-from analysis.compare import compare, read_summary  # noqa: E402
+from analysis.compare import adequacy, compare, read_summary  # noqa: E402
+from analysis.stats import EDGE, mean_interval, paired  # noqa: E402
+from sim import labels  # noqa: E402
 from sim.errors import InputError  # noqa: E402
 from sim.figures import CLASS_COLOURS, rolling_rate  # noqa: E402
 from sim.metrics import RATES  # noqa: E402
 
-# key: (English, Chinese)
+# key: (English, Chinese). The outcomes' own labels and units come from sim/labels.py.
 WORDS = {
     "title": ("Shequ report: {name}", "社区治理仿真报告：{name}"),
-    "intro": ("{runs} runs: {variants} variants x {points} sweep points x {reps} replications, "
-              "scale 1:{inv:,}, {days} days. Means over replications; intervals are 95 % "
-              "Student-t intervals; comparisons pair replications that share a seed.",
-              "共 {runs} 次运行：{variants} 个方案 × {points} 个参数点 × {reps} 次重复，比例 1:{inv:,}，"
-              "{days} 天。数值为各次重复的平均值；区间为 95% t 置信区间；比较按相同随机种子配对。"),
-    "side_by_side": ("Scenarios side by side", "各方案并列比较"),
-    "series": ("Over the year, by class", "全年变化（分类别）"),
+    "points": (" x {points} sweep points", " × {points} 个参数点"),
+    "intro": ("{runs} runs: {variants} variants{points} x {reps} replications, "
+              "scale 1:{inv:,}, {days} days reported after the warm-up. Values are means over "
+              "replications; intervals are 95 % intervals over replications (for shares on the "
+              "logit scale, so that they stay within 0-100 %); comparisons pair replications "
+              "that share a seed.",
+              "共 {runs} 次运行：{variants} 个方案{points} × {reps} 次重复，比例 1:{inv:,}，"
+              "预热后统计 {days} 天。数值为各次重复的平均值；区间为各次重复之间的 95% 区间（比例在 logit "
+              "尺度上计算，因此不超出 0–100%）；比较按相同随机种子配对。"),
+    "sweep_intro": ("Each sweep point is a different model, so points are never pooled: the "
+                    "outcomes are shown over the swept parameters. `shequ report --point P` "
+                    "reports one point in full.",
+                    "每个参数点都是不同的模型，因此不合并各点：结果按扫描参数展示。"
+                    "`shequ report --point P` 可完整报告单个参数点。"),
+    "answer": ("The answer: {variants} against {baseline}, over {days} days",
+               "结论：{variants} 对比 {baseline}（{days} 天）"),
+    "rises": ("rises", "提高"), "falls": ("falls", "降低"),
+    "sentence": ("{variant}: {outcome} {verb} by {size} {unit} [{low}, {high}] city-wide against "
+                 "{baseline}{most} — {judgement}.",
+                 "{variant}：{outcome}全市{verb} {size} {unit} [{low}, {high}]（对比 {baseline}）"
+                 "{most}——{judgement}。"),
+    "most": (", most in class {cls} ({size})", "，{cls} 类变化最大（{size}）"),
+    "no_change": ("{variant}: no clear difference in {outcome} city-wide against {baseline}: "
+                  "{size} {unit} [{low}, {high}].",
+                  "{variant}：{outcome}全市与 {baseline} 无明显差别：{size} {unit} [{low}, {high}]。"),
+    "better": ("better", "改善"), "worse": ("worse", "变差"), "neither": ("neither better nor "
+                                                                     "worse in itself", "本身无好坏"),
+    "effects": ("Paired effects by class (95 % intervals), {variant} − {baseline}",
+                "按类别的配对效应（95% 区间），{variant} − {baseline}"),
+    "adequate": ("With {n} paired replications, {k} of the {m} effects above (the main outcomes by "
+                 "class) are resolved: their 95 % interval excludes zero.{rest}",
+                 "共 {n} 次配对重复：上图 {m} 个效应（主要指标 × 类别）中有 {k} 个已可分辨（95% 区间不含 0）。{rest}"),
+    "adequate_rest": (" The others would need up to {most} replications, or show no difference "
+                      "at all.", "其余的最多还需 {most} 次重复，或者根本没有差别。"),
+    "adequate_none": (" The others show no difference at all.", "其余的根本没有差别。"),
+    "budget_line": ("The budget, city-wide, over {days} days (10k yuan; means over "
+                    "replications):", "全市经费（万元，{days} 天，各次重复的平均值）："),
+    "side_by_side": ("Scenarios side by side, over {days} days", "各方案并列比较（{days} 天）"),
+    "series": ("Over the {days} days, by class", "{days} 天内的变化（分类别）"),
     "no_daily": ("The experiment kept no daily tables (keep = [\"daily\"] to see time series).",
                  "本实验未保存逐日数据（在实验文件中加入 keep = [\"daily\"] 可查看时间序列）。"),
     "distribution": ("Across communities", "社区之间的差异"),
     "no_communities": ("The experiment kept no communities tables (keep = [\"communities\"]).",
                        "本实验未保存社区数据（在实验文件中加入 keep = [\"communities\"]）。"),
-    "budget": ("The budget picture: not enough, or can't spend it all",
-               "经费状况：不够用，还是花不完"),
+    "budget": ("The budget picture by class: not enough, or can't spend it all",
+               "各类经费状况：不够用，还是花不完"),
     "escalation": ("Escalation by level", "逐级上报"),
-    "comparison": ("Paired comparison against {baseline}", "与 {baseline} 的配对比较"),
+    "comparison": ("Paired comparison against {baseline}, every outcome",
+                   "与 {baseline} 的配对比较（全部指标）"),
     "facts": ("Stylised facts (SEED-FACTS §7)", "典型事实（SEED-FACTS §7）"),
+    "sweep_line": ("Over {parameter}", "随 {parameter} 的变化"),
+    "sweep_surface": ("Over {x} and {y}", "随 {x} 与 {y} 的变化"),
+    "sweep_many": ("Over the {k} swept parameters", "随 {k} 个扫描参数的变化"),
+    "sweep_sensitivity": ("Sensitivity indices of the city's outcomes ({design}); "
+                          "`shequ sensitivity` gives them for any class.",
+                          "全市结果的敏感性指数（{design}）；`shequ sensitivity` 可给出任一类别的指数。"),
+    "sweep_projection": ("The city's outcome at each point against each swept parameter (every "
+                         "other parameter varies too).",
+                         "各参数点的全市结果与每个扫描参数的关系（其他参数同时在变化）。"),
+    "kpi_tag": ("KPI, of reported cases", "考核指标，已受理诉求"),
+    "iceberg_tag": ("every grievance, silent ones too", "全部诉求，包括未反映的"),
+    "effect_of": ("{variant} − {baseline}", "{variant} − {baseline}"),
     "variant": ("variant", "方案"), "class": ("class", "类别"), "day": ("day", "天"),
-    "response_rate": ("KPI: response in time", "指标：及时响应率"),
-    "resolution_rate": ("KPI: resolution", "指标：解决率"),
-    "satisfaction_rate": ("KPI: satisfied at return visit", "指标：回访满意率"),
-    "resolved_share": ("resolved, of all that arose", "全部诉求中已解决的比例"),
-    "unvoiced_share": ("never voiced or found", "从未反映或被发现的比例"),
-    "mean_satisfaction": ("mean satisfaction", "平均满意度"),
-    "mean_trust": ("mean trust", "平均信任度"),
-    "days_to_resolution_p90": ("days to resolution, p90", "办结天数（90% 分位）"),
-    "days_to_resolution_median": ("days to resolution, median", "办结天数（中位数）"),
-    "cum_shortfall": ("shortfall (yuan)", "经费缺口（元）"),
-    "cost_per_resolved": ("cost per resolved case (yuan)", "每件办结诉求的费用（元）"),
+    "point": ("point", "参数点"), "replications": ("replications", "重复次数"),
     "funds_left": ("funds left (10k yuan)", "剩余经费（万元）"),
-    "spent": ("spent", "已支出"), "unspent": ("unspent", "未花完"),
-    "shortfall": ("shortfall", "缺口"),
-    "per_community": ("10k yuan per community a year", "每个社区每年（万元）"),
-    "communities_short": ("communities short", "经费不足的社区"),
-    "communities_underspent": ("communities > 20 % unspent", "结余超过 20% 的社区"),
-    "community_resolution": ("resolution rate of each community", "各社区解决率"),
-    "share_escalated": ("share of reported grievances escalated to the level or higher",
-                        "已反映诉求中上报至该级或更高级的比例"),
-    "level_grassroots": ("to grassroots", "至基层组织"),
-    "level_co_building": ("to co-building units", "至共建单位"),
-    "level_departments": ("to departments", "至职能部门"),
+    "per_community": ("10k yuan per community over the period", "每个社区（万元）"),
+    "community_resolution": ("resolution rate of each community (%)", "各社区解决率（%）"),
+    "share_escalated": ("share of reported grievances escalated to the level or higher (%)",
+                        "已反映诉求中上报至该级或更高级的比例（%）"),
     "outcome": ("outcome", "指标"), "difference": ("difference", "差值"),
     "ci": ("95 % interval", "95% 区间"), "effect": ("effect size", "效应量"),
-    "enough": ("enough replications", "重复次数足够"), "more": ("more needed", "还需"),
-    "n": ("pairs", "配对数"), "baseline": ("baseline", "基准"),
+    "enough": ("replications", "重复次数"), "n": ("pairs", "配对数"),
     "fact": ("fact", "事实"), "holds": ("holds", "成立"), "measured": ("measured", "测量"),
     "yes": ("yes", "是"), "no": ("no", "否"), "city": ("city", "全市"),
 }
 
 
 def word(key: str, lang: str, **values) -> str:
-    text = WORDS[key][0 if lang == "en" else 1]
+    text = labels.pick(WORDS[key], lang)
     return text.format(**values) if values else text
+
+
+def titled(name: str, lang: str, difference: bool = False) -> str:
+    return labels.titled(name, lang, difference)
 
 
 @dataclass
 class Section:
+    """A titled part of the report: paragraphs (str), tables (DataFrame) and figures ((name, PNG
+    bytes)), in the order they were added; `text`, `tables` and `figures` at construction come
+    first, in that order."""
+
     title: str
     text: str = ""
     tables: list[pd.DataFrame] = field(default_factory=list)
-    figures: list[tuple[str, bytes]] = field(default_factory=list)  # (name, PNG bytes)
+    figures: list[tuple[str, bytes]] = field(default_factory=list)
+    blocks: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.blocks = [*([self.text] if self.text else []), *self.tables, *self.figures,
+                       *self.blocks]
+
+    def add(self, *items) -> "Section":
+        self.blocks.extend(items)
+        return self
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -105,39 +161,162 @@ def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def mean_ci(values: pd.Series) -> tuple[float, float]:
-    """Mean and the half-width of its 95 % Student-t interval."""
-    v = values.dropna().to_numpy(float)
-    if len(v) < 2:
-        return (float(v.mean()) if len(v) else np.nan, np.nan)
-    return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+def interval_text(name: str, values) -> str:
+    """'97.3 [97.1, 97.5]' in the outcome's display unit: the mean over replications and its
+    95 % interval (a share's on the logit scale)."""
+    mean, low, high = mean_interval(values, labels.bounded(name))
+    if np.isnan(low):
+        return labels.shown(name, mean)
+    return f"{labels.shown(name, mean)} [{labels.shown(name, low)}, {labels.shown(name, high)}]"
 
 
-# ---- sections -------------------------------------------------------------------------------
+def band(table: pd.DataFrame, bounded: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95 % interval over the columns (replications) of each row (day), as
+    `mean_interval`, vectorised: on the logit scale for a share."""
+    with warnings.catch_warnings():  # rows of fewer than two replications: NaN, said below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _band(table.to_numpy(float), bounded)
+
+
+def _band(v: np.ndarray, bounded: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = np.sum(~np.isnan(v), axis=1)
+    mean = np.nanmean(v, axis=1) if v.size else np.full(len(v), np.nan)
+    t = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+    if bounded:
+        z = special.logit(np.clip(v, EDGE, 1 - EDGE))
+        centre, half = np.nanmean(z, axis=1), t * np.nanstd(z, axis=1, ddof=1) / np.sqrt(n)
+        low = np.minimum(special.expit(centre - half), mean)
+        high = np.maximum(special.expit(centre + half), mean)
+    else:
+        half = t * np.nanstd(v, axis=1, ddof=1) / np.sqrt(n)
+        low, high = mean - half, mean + half
+    few, flat = n < 2, np.nanmax(v, axis=1, initial=-np.inf) == np.nanmin(v, axis=1, initial=np.inf)
+    low, high = np.where(flat, mean, low), np.where(flat, mean, high)
+    return mean, np.where(few, np.nan, low), np.where(few, np.nan, high)
+
+
+# ---- the answer -----------------------------------------------------------------------------
+def answer(summary: pd.DataFrame, baseline: str, lang: str, days: int) -> Section:
+    """The first page: a sentence per main outcome and variant, the paired effects by class, the
+    budget in one unit and whether the replications are enough."""
+    variants = [v for v in dict.fromkeys(summary["variant"]) if v != baseline]
+    table = compare(summary, baseline, variants, list(labels.MAIN))
+    section = Section(word("answer", lang, variants=", ".join(variants), baseline=baseline,
+                           days=days))
+    for variant in variants:
+        part = table[table["variant"] == variant]
+        section.add(*[sentence(part[part["outcome"] == o], lang) for o in labels.MAIN])
+        section.add((f"effects-{safe(variant)}", effects_figure(part, lang)),
+                    adequacy_line(part, lang))
+    return section.add(word("budget_line", lang, days=days), budget_table(summary, lang))
+
+
+def sentence(rows: pd.DataFrame, lang: str) -> str:
+    """One outcome's city-wide effect in words, with the class that moved most."""
+    city = rows[rows["class"] == "city"].iloc[0]
+    name = city["outcome"]
+    o = labels.OUTCOMES[name]
+    values = dict(variant=city["variant"], baseline=city["baseline"],
+                  outcome=labels.label(name, lang),
+                  unit=labels.unit(name, lang, difference=True),
+                  size=labels.shown(name, abs(city["difference"])),
+                  low=labels.shown(name, city["ci_low"], signed=True),
+                  high=labels.shown(name, city["ci_high"], signed=True))
+    if not city["ci_low"] > 0 and not city["ci_high"] < 0:
+        values["size"] = labels.shown(name, city["difference"], signed=True)
+        return word("no_change", lang, **values)
+    sign = np.sign(city["difference"])
+    classes = rows[(rows["class"] != "city") & (np.sign(rows["difference"]) == sign)
+                   & ((rows["ci_low"] > 0) | (rows["ci_high"] < 0))]
+    most = ""
+    if len(classes):
+        top = classes.loc[classes["difference"].abs().idxmax()]
+        most = word("most", lang, cls=top["class"],
+                    size=labels.shown(name, top["difference"], signed=True))
+    judgement = ("neither" if o.better == 0 else
+                 "better" if o.better * sign > 0 else "worse")
+    return word("sentence", lang, verb=word("rises" if sign > 0 else "falls", lang), most=most,
+                judgement=word(judgement, lang), **values)
+
+
+def effects_figure(table: pd.DataFrame, lang: str) -> bytes:
+    """The main outcomes' paired effects by class with their 95 % intervals: the KPIs in the top
+    row, the whole-iceberg outcomes in the bottom one."""
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6.2))
+    classes = list(dict.fromkeys(table["class"]))
+    for ax, name in zip(axes.flat, labels.MAIN):
+        part = table[table["outcome"] == name].set_index("class").reindex(classes)
+        f = labels.factor(name)
+        x = np.arange(len(classes))
+        y = part["difference"].to_numpy(float) * f
+        err = np.vstack([y - part["ci_low"].to_numpy(float) * f,
+                         part["ci_high"].to_numpy(float) * f - y])
+        colours = [CLASS_COLOURS.get(c, "#666") for c in classes]
+        ax.axhline(0, color="#888", lw=0.8)
+        for i in range(len(classes)):
+            ax.errorbar(x[i], y[i], yerr=err[:, i:i + 1], fmt="o", color=colours[i], capsize=4,
+                        ms=6 if classes[i] == "city" else 5)
+        ax.set_xticks(x, [label_class(c, lang) for c in classes])
+        tag = word("kpi_tag" if labels.OUTCOMES[name].group == "kpi" else "iceberg_tag", lang)
+        ax.set_title(f"{labels.label(name, lang)}\n({tag})", fontsize=9)
+        ax.set_ylabel(labels.unit(name, lang, difference=True), fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    variant, baseline = table["variant"].iloc[0], table["baseline"].iloc[0]
+    fig.suptitle(word("effects", lang, variant=variant, baseline=baseline), fontsize=10)
+    return png(fig)
+
+
+def adequacy_line(table: pd.DataFrame, lang: str) -> str:
+    enough = int(table["enough"].sum())
+    needed = table.loc[~table["enough"], "more_needed"].dropna()
+    rest = ""
+    if enough < len(table):
+        rest = (word("adequate_rest", lang, most=f"{int((needed + table['n'].max()).max()):,}")
+                if len(needed) else word("adequate_none", lang))
+    return word("adequate", lang, n=int(table["n"].max()), k=enough, m=len(table), rest=rest)
+
+
+BUDGET = ("funds_allocated", "cum_spent", "unspent", "cum_shortfall", "communities_short",
+          "communities_underspent")
+
+
+def budget_table(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """City-wide money by variant, amounts in 10k yuan: allocated, spent, unspent, shortfall, and
+    the communities short of money or leaving much unspent."""
+    city = summary[summary["class"] == "city"]
+    rows = []
+    for variant, part in city.groupby("variant", sort=False):
+        row = {word("variant", lang): variant}
+        for name in (n for n in BUDGET if n in part.columns):
+            row[titled(name, lang)] = labels.shown(name, part[name].mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+
+
+# ---- the details ----------------------------------------------------------------------------
 SIDE_BY_SIDE = ["response_rate", "resolution_rate", "satisfaction_rate", "resolved_share",
                 "unvoiced_share", "mean_satisfaction", "days_to_resolution_p90",
                 "communities_short", "communities_underspent"]
 
 
-def side_by_side(summary: pd.DataFrame, lang: str) -> Section:
+def side_by_side(summary: pd.DataFrame, lang: str, days: int) -> Section:
     rows = []
     for (variant, cls), part in summary.groupby(["variant", "class"], sort=False):
         row = {word("variant", lang): variant, word("class", lang): label_class(cls, lang)}
-        for col in SIDE_BY_SIDE:
-            mean, half = mean_ci(part[col])
-            percent = col.endswith(("_rate", "_share")) or col.startswith("mean_")
-            scale = 100 if percent else 1
-            name = word(col, lang) if col in WORDS else col
-            row[name + (" %" if percent else "")] = (f"{mean * scale:.1f} ± {half * scale:.1f}"
-                                                     if not np.isnan(half) else f"{mean * scale:.1f}")
+        for name in SIDE_BY_SIDE:
+            row[titled(name, lang)] = interval_text(name, part[name])
         rows.append(row)
-    return Section(word("side_by_side", lang), tables=[pd.DataFrame(rows)])
+    return Section(word("side_by_side", lang, days=days), tables=[pd.DataFrame(rows)])
 
 
-def series(daily: pd.DataFrame, lang: str) -> Section:
-    section = Section(word("series", lang))
+def series(daily: pd.DataFrame, lang: str, days: int) -> Section:
+    section = Section(word("series", lang, days=days))
     if daily is None or daily.empty:
-        section.text = word("no_daily", lang)
+        section.add(word("no_daily", lang))
         return section
     variants = list(dict.fromkeys(daily["variant"]))
     panels = ["resolution_rate", "response_rate", "mean_satisfaction", "funds_left"]
@@ -149,23 +328,22 @@ def series(daily: pd.DataFrame, lang: str) -> Section:
             per_run = rolling(by_class)
             for i, panel in enumerate(panels):
                 table = per_run.pivot(index="day", columns="run_id", values=panel)
-                mean = table.mean(axis=1)
-                half = stats.t.ppf(0.975, max(table.shape[1] - 1, 1)) * table.std(axis=1) / np.sqrt(
-                    table.shape[1])
+                f = 1 if panel == "funds_left" else 100
+                mean, low, high = band(table, bounded=panel != "funds_left")
                 ax = axes[i, j]
                 colour = CLASS_COLOURS.get(cls)
-                ax.plot(mean.index, mean, color=colour, lw=2 if cls == "city" else 1.2,
+                ax.plot(table.index, mean * f, color=colour, lw=2 if cls == "city" else 1.2,
                         label=label_class(cls, lang))
-                ax.fill_between(mean.index, mean - half, mean + half, color=colour, alpha=0.2,
-                                lw=0)
+                ax.fill_between(table.index, low * f, high * f, color=colour, alpha=0.2, lw=0)
         axes[0, j].set_title(variant)
         axes[-1, j].set_xlabel(word("day", lang))
     for i, panel in enumerate(panels):
-        axes[i, 0].set_ylabel(word(panel, lang) + (" (30 d)" if panel.endswith("_rate") else ""))
+        axes[i, 0].set_ylabel(word(panel, lang) if panel in WORDS else
+                              titled(panel, lang) + (" 30 d" if panel.endswith("_rate") else ""))
     for ax in axes.flat:
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8, title=word("class", lang))
-    section.figures.append(("series", png(fig)))
+    section.add(("series", png(fig)))
     return section
 
 
@@ -187,7 +365,7 @@ def rolling(by_class: pd.DataFrame, window: int = 30) -> pd.DataFrame:
 def distribution(communities: pd.DataFrame, lang: str) -> Section:
     section = Section(word("distribution", lang))
     if communities is None or communities.empty:
-        section.text = word("no_communities", lang)
+        section.add(word("no_communities", lang))
         return section
     variants = list(dict.fromkeys(communities["variant"]))
     classes = sorted(set(communities["class"]))
@@ -205,50 +383,57 @@ def distribution(communities: pd.DataFrame, lang: str) -> Section:
         patch.set_alpha(0.6)
     ax.set_xticks([i * (len(variants) + 1) + (len(variants) - 1) / 2 for i in range(len(classes))],
                   [label_class(c, lang) for c in classes])
-    ax.set_ylabel(word("community_resolution", lang) + " (%)")
+    ax.set_ylabel(word("community_resolution", lang))
     ax.legend([boxes["boxes"][j] for j in range(len(variants))], variants, fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    section.figures.append(("communities", png(fig)))
+    section.add(("communities", png(fig)))
     return section
 
 
 def budget(summary: pd.DataFrame, lang: str) -> Section:
     section = Section(word("budget", lang))
     part = summary[summary["class"] != "city"].copy()
-    for col, name in (("cum_spent", "spent"), ("unspent", "unspent"), ("cum_shortfall", "shortfall")):
-        part[name] = part[col] / part["communities"] / 1e4
-    columns = ["spent", "unspent", "shortfall", "communities_short", "communities_underspent"]
+    amounts = ("cum_spent", "unspent", "cum_shortfall")
+    for name in amounts:
+        part[name] = part[name] / part["communities"] * labels.factor(name)
+    columns = [*amounts, "communities_short", "communities_underspent"]
     means = part.groupby(["class", "variant"], sort=False)[columns].mean()
 
     def draw(ax, rows):
         x = np.arange(len(rows))
-        ax.bar(x, rows["spent"], 0.7, color="#4c72b0", label=word("spent", lang))
-        ax.bar(x, rows["unspent"], 0.7, bottom=rows["spent"], color="#dd8452",
-               label=word("unspent", lang))
-        ax.bar(x, -rows["shortfall"], 0.7, color="#c44e52", label=word("shortfall", lang))
+        ax.bar(x, rows["cum_spent"], 0.7, color="#4c72b0", label=labels.label("cum_spent", lang))
+        ax.bar(x, rows["unspent"], 0.7, bottom=rows["cum_spent"], color="#dd8452",
+               label=labels.label("unspent", lang))
+        ax.bar(x, -rows["cum_shortfall"], 0.7, color="#c44e52",
+               label=labels.label("cum_shortfall", lang))
         ax.axhline(0, color="black", lw=0.8)
 
-    section.figures.append(("budget", by_class_panels(means, draw, word("per_community", lang),
+    section.add(("budget", by_class_panels(means, draw, word("per_community", lang),
                                                       lang)))
-    table = means.reset_index().round(2)
-    table.columns = [word(c, lang) if c in WORDS else c for c in table.columns]
-    section.tables.append(table)
+    table = means.reset_index()
+    table["class"] = table["class"].map(lambda c: label_class(c, lang))
+    for name in columns:
+        table[name] = table[name].map(lambda v: f"{v:,.1f}")
+    table.columns = [word("class", lang), word("variant", lang),
+                     *[f"{labels.label(n, lang)} ({word('per_community', lang)})"
+                       for n in amounts],
+                     *[titled(n, lang) for n in columns[3:]]]
+    section.add(table)
     return section
 
 
 def escalation(summary: pd.DataFrame, lang: str) -> Section:
     section = Section(word("escalation", lang))
-    levels = ["grassroots", "co_building", "departments"]
-    cols = [f"escalation_share_{lv}" for lv in levels]
-    means = summary.groupby(["class", "variant"], sort=False)[cols].mean()
+    cols = ["escalation_share_grassroots", "escalation_share_co_building",
+            "escalation_share_departments"]
+    means = summary.groupby(["class", "variant"], sort=False)[cols].mean() * 100
 
     def draw(ax, rows):
-        x, bottom = np.arange(len(rows)), np.zeros(len(rows))
-        for level, col in zip(levels, cols):
-            ax.bar(x, rows[col], 0.7, bottom=bottom, label=word(f"level_{level}", lang))
-            bottom += rows[col].to_numpy()
+        x = np.arange(len(rows))
+        for k, col in enumerate(cols):
+            ax.bar(x + (k - 1) * 0.25, rows[col], 0.25, label=labels.label(col, lang, short=True))
 
-    section.figures.append(("escalation", by_class_panels(means, draw, word("share_escalated", lang),
+    section.add(("escalation", by_class_panels(means, draw, word("share_escalated", lang),
                                                           lang)))
     return section
 
@@ -274,23 +459,224 @@ def comparison(summary: pd.DataFrame, baseline: str, lang: str) -> Section | Non
     if summary["variant"].nunique() < 2:
         return None
     table = compare(summary, baseline)
-    shown = table[["variant", "class", "outcome", "n", "difference", "ci_low", "ci_high",
-                   "effect_size", "enough", "more_needed"]].copy()
-    percent = shown["outcome"].str.endswith("_rate") | shown["outcome"].str.startswith("mean_")
-    for col in ("difference", "ci_low", "ci_high"):
-        shown[col] = shown[col].where(~percent, shown[col] * 100)
-    shown["outcome"] = [(word(o, lang) if o in WORDS else o) + (" (pp)" if p else "")
-                        for o, p in zip(shown["outcome"], percent)]
-    shown["ci"] = [f"[{lo:,.2f}, {hi:,.2f}]" for lo, hi in zip(shown["ci_low"], shown["ci_high"])]
-    shown["difference"] = shown["difference"].map(lambda v: f"{v:,.2f}")
-    shown["effect_size"] = shown["effect_size"].map(lambda v: f"{v:.2f}")
-    shown["enough"] = shown["enough"].map({True: word("yes", lang), False: word("no", lang)})
-    shown["class"] = shown["class"].map(lambda c: label_class(c, lang))
-    shown = shown[["variant", "class", "outcome", "n", "difference", "ci", "effect_size",
-                   "enough", "more_needed"]]
-    shown.columns = [word(k, lang) for k in ("variant", "class", "outcome", "n", "difference",
-                                            "ci", "effect", "enough", "more")]
-    return Section(word("comparison", lang, baseline=baseline), tables=[shown])
+    rows = []
+    for _, r in table.iterrows():
+        name = r["outcome"]
+        rows.append({
+            word("variant", lang): r["variant"], word("class", lang): label_class(r["class"], lang),
+            word("outcome", lang): titled(name, lang, difference=True), word("n", lang): r["n"],
+            word("difference", lang): labels.shown(name, r["difference"], signed=True),
+            word("ci", lang): f"[{labels.shown(name, r['ci_low'], signed=True)}, "
+                              f"{labels.shown(name, r['ci_high'], signed=True)}]",
+            word("effect", lang): "–" if np.isnan(r["effect_size"]) else f"{r['effect_size']:.2f}",
+            word("enough", lang): adequacy(r, lang)})
+    return Section(word("comparison", lang, baseline=baseline), tables=[pd.DataFrame(rows)])
+
+
+# ---- sweeps ---------------------------------------------------------------------------------
+def sweep_sections(folder: Path, record: dict, summary: pd.DataFrame, baseline: str,
+                   lang: str) -> list[Section]:
+    """A sweep's outcomes over its parameters, point by point: never pooled."""
+    keys = [k for k in record.get("sweep_keys") or [] if k in summary.columns]
+    if len(keys) == 1:
+        return [sweep_line(summary, keys[0], baseline, lang)]
+    if len(keys) == 2:
+        return [sweep_surface(summary, keys, baseline, lang)]
+    return [sweep_many(folder, record, summary, keys, lang)]
+
+
+def point_frame(summary: pd.DataFrame, keys: list[str], name: str, cls: str = "city",
+                baseline: str | None = None) -> pd.DataFrame:
+    """Per variant and sweep point: the swept values, the mean of `name` over replications and its
+    95 % interval; with `baseline`, the paired effect variant - baseline instead."""
+    part = summary[summary["class"] == cls]
+    rows = []
+    for (variant, point), p in part.groupby(["variant", "point"], sort=False):
+        row = {"variant": variant, "point": point, **{k: p[k].iloc[0] for k in keys}}
+        if baseline is None:
+            row["mean"], row["low"], row["high"] = mean_interval(p[name], labels.bounded(name))
+        else:
+            if variant == baseline:
+                continue
+            b = part[(part["variant"] == baseline) & (part["point"] == point)]
+            both = b.merge(p, on="replication", suffixes=("_b", "_v"))
+            d = paired(both[f"{name}_b"], both[f"{name}_v"])
+            row["mean"], row["low"], row["high"] = d.difference, d.ci_low, d.ci_high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sweep_line(summary: pd.DataFrame, key: str, baseline: str, lang: str) -> Section:
+    """One swept parameter: each main outcome against it, a line per class (a dash style per
+    variant) with its 95 % band; and the effect of each variant against the baseline."""
+    section = Section(word("sweep_line", lang, parameter=key))
+    variants = list(dict.fromkeys(summary["variant"]))
+    classes = [c for c in ("A", "B", "C", "D", "city") if c in set(summary["class"])]
+    effects = len(variants) > 1
+    fig, axes = plt.subplots(len(labels.MAIN), 2 if effects else 1, squeeze=False,
+                             figsize=(11 if effects else 6.5, 2.6 * len(labels.MAIN)))
+    styles = ["-", "--", ":", "-."]
+    for i, name in enumerate(labels.MAIN):
+        f = labels.factor(name)
+        for cls in classes:
+            colour, lw = CLASS_COLOURS.get(cls), 2 if cls == "city" else 1.1
+            frame = point_frame(summary, [key], name, cls).sort_values(key)
+            for j, variant in enumerate(variants):
+                v = frame[frame["variant"] == variant]
+                axes[i, 0].plot(v[key], v["mean"] * f, styles[j % 4], color=colour, lw=lw,
+                                label=label_class(cls, lang) if j == 0 else None)
+                axes[i, 0].fill_between(v[key], v["low"] * f, v["high"] * f, color=colour,
+                                        alpha=0.15, lw=0)
+            if effects:
+                frame = point_frame(summary, [key], name, cls, baseline).sort_values(key)
+                for j, variant in enumerate(v for v in variants if v != baseline):
+                    v = frame[frame["variant"] == variant]
+                    axes[i, 1].plot(v[key], v["mean"] * f, styles[(j + 1) % 4], color=colour,
+                                    lw=lw)
+                    axes[i, 1].fill_between(v[key], v["low"] * f, v["high"] * f, color=colour,
+                                            alpha=0.15, lw=0)
+        axes[i, 0].set_ylabel(titled(name, lang), fontsize=8)
+        if effects:
+            axes[i, 1].axhline(0, color="#888", lw=0.8)
+            axes[i, 1].set_ylabel(labels.unit(name, lang, difference=True), fontsize=8)
+            axes[i, 1].set_title(labels.label(name, lang) + ": " + word(
+                "effect_of", lang, variant=" / ".join(v for v in variants if v != baseline),
+                baseline=baseline), fontsize=8)
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+        ax.set_xlabel(key, fontsize=8)
+    axes[0, 0].legend(fontsize=7, title=" · ".join(
+        f"{'—' if j == 0 else styles[j % 4]} {v}" for j, v in enumerate(variants)),
+        title_fontsize=6)
+    section.add(("sweep", png(fig)))
+    section.add(point_table(summary, [key], lang))
+    return section
+
+
+def point_table(summary: pd.DataFrame, keys: list[str], lang: str) -> pd.DataFrame:
+    """The city's main outcomes at each sweep point and variant, mean [95 % interval]."""
+    city = summary[summary["class"] == "city"]
+    rows = []
+    for (variant, point), p in city.groupby(["variant", "point"], sort=False):
+        row = {word("variant", lang): variant, word("point", lang): point,
+               **{k: number(p[k].iloc[0]) for k in keys}}
+        row |= {titled(n, lang): interval_text(n, p[n]) for n in labels.MAIN}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sweep_surface(summary: pd.DataFrame, keys: list[str], baseline: str, lang: str) -> Section:
+    """Two swept parameters: the city's main outcomes as a surface over them, one column a
+    variant, and the effect against the baseline variant beside."""
+    x, y = keys
+    section = Section(word("sweep_surface", lang, x=x, y=y))
+    variants = list(dict.fromkeys(summary["variant"]))
+    columns = [(v, None) for v in variants] + [(v, baseline) for v in variants if v != baseline]
+    fig, axes = plt.subplots(len(labels.MAIN), len(columns), squeeze=False,
+                             figsize=(4.2 * len(columns) + 0.5, 3.1 * len(labels.MAIN)))
+    for i, name in enumerate(labels.MAIN):
+        for j, (variant, base) in enumerate(columns):
+            frame = point_frame(summary, keys, name, baseline=base)
+            frame = frame[frame["variant"] == variant]
+            ax = axes[i, j]
+            surface(ax, frame[x].to_numpy(float), frame[y].to_numpy(float),
+                    frame["mean"].to_numpy(float) * labels.factor(name),
+                    diverging=base is not None, name=name)
+            ax.set_title((labels.label(name, lang) + "\n" + (
+                variant if base is None else word("effect_of", lang, variant=variant,
+                                                  baseline=base))
+                          + f" ({labels.unit(name, lang, difference=base is not None)})"),
+                         fontsize=8)
+            ax.set_xlabel(x, fontsize=7)
+            ax.set_ylabel(y, fontsize=7)
+            ax.tick_params(labelsize=7)
+    section.add(("surface", png(fig)))
+    section.add(point_table(summary, keys, lang))
+    return section
+
+
+def surface(ax, x: np.ndarray, y: np.ndarray, z: np.ndarray, diverging: bool, name: str
+            ) -> None:
+    """A full grid of points as a heatmap with each cell's value written in it; scattered points
+    (a Latin hypercube) as filled contours with the points marked. An effect is drawn on a
+    diverging scale centred on zero, blue where it is better (`sim.labels`' direction)."""
+    xs, ys = np.unique(x), np.unique(y)
+    better = labels.OUTCOMES[name].better
+    cmap = ("RdBu_r" if better < 0 else "RdBu") if diverging else "viridis"
+    limit = np.nanmax(np.abs(z)) if diverging and np.isfinite(z).any() else 0
+    norm = plt.Normalize(-limit, limit) if limit > 0 else None
+    digits = labels.UNITS[labels.OUTCOMES[name].unit].digits
+    if len(xs) * len(ys) == len(z) and len(z) > 0:
+        grid = np.full((len(ys), len(xs)), np.nan)
+        grid[np.searchsorted(ys, y), np.searchsorted(xs, x)] = z
+        image = ax.imshow(grid, origin="lower", aspect="auto", cmap=cmap, norm=norm)
+        ax.set_xticks(range(len(xs)), [number(v) for v in xs])
+        ax.set_yticks(range(len(ys)), [number(v) for v in ys])
+        for (r, c), v in np.ndenumerate(grid):
+            shade = image.norm(v) if np.isfinite(v) else 0.5
+            dark = shade < 0.5 if not diverging else abs(shade - 0.5) > 0.3
+            ax.text(c, r, f"{v:,.{digits}f}", ha="center", va="center", fontsize=6.5,
+                    color="white" if dark else "black")
+    elif len(z) >= 6:
+        image = ax.tricontourf(x, y, z, levels=12, cmap=cmap, norm=norm)
+        ax.plot(x, y, "k.", ms=2)
+    else:
+        image = ax.scatter(x, y, c=z, cmap=cmap, s=60, norm=norm)
+    plt.colorbar(image, ax=ax, fraction=0.05)
+
+
+def number(v) -> str:
+    """A swept value for a tick or a table: whole numbers with thousands separators."""
+    v = float(v)
+    return f"{v:,.0f}" if v == round(v) else f"{v:.4g}"
+
+
+def sweep_many(folder: Path, record: dict, summary: pd.DataFrame, keys: list[str],
+               lang: str) -> Section:
+    """More than two swept parameters: sensitivity indices for a Morris or Sobol design, else the
+    city's outcome against each parameter in turn."""
+    section = Section(word("sweep_many", lang, k=len(keys)))
+    design = (record.get("sweep") or {}).get("design")
+    if design in ("morris", "saltelli"):
+        from analysis import sensitivity
+
+        found = sensitivity.analyse(folder, outputs=list(labels.MAIN[:4]))
+        section.add(word("sweep_sensitivity", lang, design=design))
+        table = found.table
+        keep = (["variant", "output", "parameter", "mu_star", "mu_star_low", "mu_star_high",
+                 "sigma"] if design == "morris" else
+                ["variant", "output", "parameter", "S1", "S1_low", "S1_high", "ST", "ST_low",
+                 "ST_high"])
+        order = "mu_star" if design == "morris" else "ST"
+        table = (table.sort_values(["variant", "output", order], ascending=[True, True, False])
+                 [keep].round(4))
+        section.add(table)
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = sensitivity.plot(found, Path(tmp) / "sensitivity.png")
+            section.add(("sensitivity", path.read_bytes()))
+        return section
+    section.add(word("sweep_projection", lang))
+    city = summary[summary["class"] == "city"]
+    cols = min(len(keys), 4)
+    rows = -(-len(keys) // cols)
+    for name in labels.MAIN[:4]:
+        fig, axes = plt.subplots(rows, cols, squeeze=False, figsize=(3.2 * cols, 2.6 * rows),
+                                 sharey=True)
+        means = city.groupby(["variant", "point"], sort=False)[[*keys, name]].mean()
+        for ax, key in zip(axes.flat, keys):
+            for j, (variant, part) in enumerate(means.groupby(level="variant", sort=False)):
+                ax.plot(part[key], part[name] * labels.factor(name), ".", ms=4,
+                        color=plt.cm.tab10(j), label=variant)
+            ax.set_xlabel(key, fontsize=7)
+            ax.grid(alpha=0.3)
+        for ax in axes.flat[len(keys):]:
+            ax.set_visible(False)
+        axes[0, 0].set_ylabel(titled(name, lang), fontsize=8)
+        axes[0, 0].legend(fontsize=7)
+        section.add((f"projection-{name}", png(fig)))
+    return section
 
 
 def stylised_facts(summary: pd.DataFrame, lang: str) -> Section | None:
@@ -332,11 +718,19 @@ def png(fig) -> bytes:
 
 
 # ---- writing --------------------------------------------------------------------------------
-def build(folder: Path, baseline: str | None = None, lang: str = "en") -> tuple[str, list[Section]]:
+def build(folder: Path, baseline: str | None = None, lang: str = "en",
+          point: int | None = None) -> tuple[str, list[Section]]:
     import json
 
     record = json.loads((folder / "experiment.json").read_text())
     tables = read_tables(folder)
+    if point is not None:
+        points = sorted(set(tables["summary"]["point"]))
+        if point not in points:
+            raise InputError(f"--point {point}: expected a finished sweep point of {folder} "
+                             f"({points[0]} to {points[-1]})")
+        tables = {k: v if v is None or v.empty else v[v["point"] == point]
+                  for k, v in tables.items()}
     # Variants in the order of the experiment file; the first is the default baseline.
     order = list(dict.fromkeys(c["variant"] for c in record["configs"].values()))
     tables = {k: in_order(v, order) for k, v in tables.items()}
@@ -346,24 +740,34 @@ def build(folder: Path, baseline: str | None = None, lang: str = "en") -> tuple[
     if baseline not in variants:
         raise InputError(f"--baseline {baseline}: expected one of {', '.join(variants)}")
     first = next(iter(record["configs"].values()))["params"]["run"]
+    days = first["days"]
+    points = summary["point"].nunique()
     intro = word("intro", lang, runs=summary["run_id"].nunique(), variants=len(variants),
-                 points=summary["point"].nunique(), reps=summary["replication"].nunique(),
-                 inv=round(1 / first["scale"]), days=first["days"])
-    sections = [side_by_side(summary, lang), series(tables["daily"], lang),
-                distribution(tables["communities"], lang), budget(summary, lang),
-                escalation(summary, lang), comparison(summary, baseline, lang),
-                stylised_facts(summary, lang)]
+                 points=word("points", lang, points=points) if points > 1 else "",
+                 reps=summary["replication"].nunique(),
+                 inv=round(1 / first["scale"]), days=days)
     title = word("title", lang, name=record["experiment"])
+    if points > 1:  # a sweep: never pooled
+        sections = [*sweep_sections(folder, record, summary, baseline, lang),
+                    stylised_facts(summary, lang)]
+        intro += "\n\n" + word("sweep_intro", lang)
+    else:
+        sections = [answer(summary, baseline, lang, days) if len(variants) > 1 else None,
+                    side_by_side(summary, lang, days), series(tables["daily"], lang, days),
+                    distribution(tables["communities"], lang), budget(summary, lang),
+                    escalation(summary, lang), comparison(summary, baseline, lang),
+                    stylised_facts(summary, lang)]
     return title, [Section(title, text=intro)] + [s for s in sections if s is not None]
 
 
-def write(folder: Path, out, baseline: str | None = None, lang: str = "en") -> tuple[Path, Path]:
+def write(folder: Path, out, baseline: str | None = None, lang: str = "en",
+          point: int | None = None) -> tuple[Path, Path]:
     """The report of a result folder into its output folder (a path, claimed here, or a claimed
     `sim.command.OutputFolder`): report.html (figures embedded), report.md and its figures/."""
     from sim.command import claimed
 
     setup_language(lang)
-    title, sections = build(folder, baseline, lang)
+    title, sections = build(folder, baseline, lang, point)
     with claimed(out, "report") as claim:
         return write_pages(claim, title, sections)
 
@@ -374,17 +778,20 @@ def write_pages(out, title: str, sections: list) -> tuple[Path, Path]:
         level = "#" if i == 0 else "##"
         md.append(f"{level} {s.title}\n")
         page.append(f"<h{1 if i == 0 else 2}>{html.escape(s.title)}</h{1 if i == 0 else 2}>")
-        if s.text:
-            md.append(s.text + "\n")
-            page.append(f"<p>{html.escape(s.text)}</p>")
-        for table in s.tables:
-            md.append(markdown_table(table) + "\n")
-            page.append(table.to_html(index=False, border=0, classes="t", na_rep=""))
-        for name, data in s.figures:
-            out.write_bytes(f"figures/{name}.png", data)
-            md.append(f"![{name}](figures/{name}.png)\n")
-            encoded = base64.b64encode(data).decode()
-            page.append(f'<img alt="{name}" src="data:image/png;base64,{encoded}">')
+        for block in s.blocks:
+            if isinstance(block, str):
+                for paragraph in block.split("\n\n"):
+                    md.append(paragraph + "\n")
+                    page.append(f"<p>{html.escape(paragraph)}</p>")
+            elif isinstance(block, pd.DataFrame):
+                md.append(markdown_table(block) + "\n")
+                page.append(block.to_html(index=False, border=0, classes="t", na_rep=""))
+            else:
+                name, data = block
+                out.write_bytes(f"figures/{name}.png", data)
+                md.append(f"![{name}](figures/{name}.png)\n")
+                encoded = base64.b64encode(data).decode()
+                page.append(f'<img alt="{name}" src="data:image/png;base64,{encoded}">')
     md_path = out.write_text("report.md", "\n".join(md))
     page_path = out.write_text("report.html", HTML.format(title=html.escape(title),
                                                           body="\n".join(page)))

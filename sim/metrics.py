@@ -112,20 +112,7 @@ RATES = {
 KPIS = ("response_rate", "resolution_rate", "satisfaction_rate")
 ICEBERG = ("resolved_share", "unvoiced_share", "unmet_days_per_1000", "mean_satisfaction",
            "mean_trust")
-# What each outcome counts (the README and the ODD give the same words).
-OUTCOMES = {
-    "response_rate": "KPI, of reported cases: first contact within the response deadline",
-    "resolution_rate": "KPI, of reported cases: resolved, of those resolved or given up",
-    "satisfaction_rate": "KPI, of reported cases: satisfied at the return visit (回访)",
-    "resolved_share": "every grievance: resolved, of all that arose (and closed)",
-    "unvoiced_share": "every grievance: given up never voiced or found, of all that arose",
-    "unmet_days_per_1000": "every grievance: grievance-days of unmet need per 1,000 residents a "
-                           "year (days to resolution; a grievance never resolved counts the whole "
-                           "horizon)",
-    "open_per_1000": "every grievance: open grievances per 1,000 residents, silent included",
-    "mean_satisfaction": "every resident: mean satisfaction, 0-1",
-    "mean_trust": "every resident: mean trust, 0-1",
-}
+# What each outcome counts, its label and unit: sim/labels.py.
 
 
 def rate(table, name: str, prefix: str = "new_"):

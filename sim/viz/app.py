@@ -569,7 +569,7 @@ MONITOR_GROUPS = (("monitors_kpi", "kpi", plots.KPIS),
 def shown_value(name: str, value: float, lang: str) -> str:
     if not np.isfinite(value):
         return text("not_yet", lang)
-    if name == "unmet_per_1000":
+    if name == "open_per_1000":
         return f"{value:.1f}"
     return f"{value:.1%}" if name in plots.KPIS or name.endswith("_share") else f"{value:.0%}"
 

@@ -10,7 +10,7 @@ import warnings
 import matplotlib
 from matplotlib import font_manager
 
-LANGS = ("en", "zh")
+from sim.labels import LANGS, OUTCOMES
 
 # key: (English, Chinese)
 LABELS: dict[str, tuple[str, str]] = {
@@ -54,16 +54,6 @@ LABELS: dict[str, tuple[str, str]] = {
                      "已受理诉求（城市考核指标），近 30 天"),
     "monitors_iceberg": ("Counting every grievance, silent ones too", "计入全部诉求（包括未反映的）"),
     "monitors_residents": ("Residents, on average", "居民平均"),
-    "m_response_rate": ("responded in time", "及时响应"),
-    "m_resolution_rate": ("resolved", "解决"),
-    "m_satisfaction_rate": ("satisfied at the return visit", "回访满意"),
-    "resolved_share": ("Resolved, of every grievance that arose", "已解决（占全部产生的诉求）"),
-    "unvoiced_share": ("Never voiced or found, of every grievance", "从未反映也未被发现（占全部诉求）"),
-    "m_resolved_share": ("resolved, of all that arose", "已解决（占全部产生的诉求）"),
-    "m_unvoiced_share": ("never voiced or found", "从未反映、也未被发现"),
-    "m_unmet_per_1000": ("open now, per 1,000 residents", "未解决诉求（每千居民）"),
-    "m_mean_satisfaction": ("satisfaction", "满意度"),
-    "m_mean_trust": ("trust", "信任度"),
     "m_before": ("previous run: {value}", "上一次：{value}"),
     "not_yet": ("not yet", "暂无"),
     # ---- plots: marks and the previous run -----------------------------------------------------
@@ -150,9 +140,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "none": ("none", "无"),
     "replay": ("Replay of run **{run}** from {store}", "回放：结果库 {store} 中的运行 **{run}**"),
     # ---- plots -------------------------------------------------------------------------------
-    "response_rate": ("Response in time", "及时响应率"),
-    "resolution_rate": ("Resolution", "解决率"),
-    "satisfaction_rate": ("Satisfied at return visit", "回访满意率"),
     "funds_left": ("Funds left (% of the year's)", "剩余经费（占全年 %）"),
     "day": ("day", "天"),
     "class": ("class", "类别"),
@@ -296,6 +283,12 @@ LABELS: dict[str, tuple[str, str]] = {
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei",
                 "PingFang SC", "Heiti SC", "Arial Unicode MS")
+
+
+# The outcomes' words come from the one table of sim/labels.py: `name` is an outcome's label,
+# `m_name` its short form on the app's tiles.
+LABELS |= {o.name: o.label for o in OUTCOMES.values()}
+LABELS |= {f"m_{o.name}": o.short for o in OUTCOMES.values()}
 
 
 def check_lang(lang: str) -> str:

@@ -23,7 +23,7 @@ PANELS = ("response_rate", "resolution_rate", "satisfaction_rate", "funds_left")
 ICEBERG_PANELS = ("resolved_share", "unvoiced_share")  # drawn where the daily table has them
 WINDOW = 30  # days a rate is taken over
 KPIS = ("response_rate", "resolution_rate", "satisfaction_rate")  # of reported cases, 30 days
-ICEBERG = ("resolved_share", "unvoiced_share", "unmet_per_1000")  # every grievance
+ICEBERG = ("resolved_share", "unvoiced_share", "open_per_1000")  # every grievance
 RESIDENTS = ("mean_satisfaction", "mean_trust")  # the day's city mean
 
 

@@ -6,7 +6,13 @@
 - docs/images/film-frame.png: the last frame of a film made by `shequ animate` (one year, with
   its title and caption);
 - docs/images/film-side-by-side.png: the last frame of `shequ animate xining-uniform --beside
-  xining-classified` (before and after the reform, same city and seed).
+  xining-classified` (before and after the reform, same city and seed);
+- docs/images/report-first-page.png, report-first-page-zh.png: the first page of the funding
+  reform's report (`shequ report results/funding-reform --baseline xining-uniform`, English and
+  `--lang zh`, made into a temporary folder from the result folder `shequ batch funding-reform`
+  wrote) as Chromium prints it on screen.
+
+`--only app film report` makes some of them.
 
 Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM) and the Python `playwright` package;
 no browser is downloaded.
@@ -136,19 +142,45 @@ def film_frame(out: Path, scenario: str = "xining-classified", *extra: str) -> P
     return out
 
 
+def report_picture(out: Path, lang: str = "en", results: Path = ROOT / "results" / "funding-reform",
+                   baseline: str = "xining-uniform") -> Path:
+    """The first screen of a batch's report, in Chromium at a laptop's 1200 x 1500."""
+    from playwright.sync_api import sync_playwright
+
+    from analysis.report import write
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        page_path, _ = write(results, Path(tmp) / "report", baseline, lang)
+        context = launch(p, str(Path(tmp) / "profile"), {"width": 1200, "height": 1500})
+        page = context.new_page()
+        page.goto(page_path.resolve().as_uri())
+        page.wait_for_load_state("load")
+        page.screenshot(path=str(out))
+        context.close()
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.viz.screenshots", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=IMAGES, help="folder (default docs/images)")
+    parser.add_argument("--only", nargs="+", choices=("app", "film", "report"),
+                        default=["app", "film", "report"], help="which pictures (default: all)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if not chromium():
         print("no chromium at /usr/bin/chromium (Debian: apt-get install chromium "
               "fonts-noto-cjk); set $CHROMIUM to another path", file=sys.stderr)
         return 1
-    for path in (app_picture(args.out / "app.png"), app_picture(args.out / "app-zh.png", "zh"),
-                 film_frame(args.out / "film-frame.png"),
-                 film_frame(args.out / "film-side-by-side.png", "xining-uniform", "--beside",
-                            "xining-classified")):
+    makers = {
+        "app": [lambda: app_picture(args.out / "app.png"),
+                lambda: app_picture(args.out / "app-zh.png", "zh")],
+        "film": [lambda: film_frame(args.out / "film-frame.png"),
+                 lambda: film_frame(args.out / "film-side-by-side.png", "xining-uniform",
+                                    "--beside", "xining-classified")],
+        "report": [lambda: report_picture(args.out / "report-first-page.png"),
+                   lambda: report_picture(args.out / "report-first-page-zh.png", "zh")]}
+    for make in (m for kind in args.only for m in makers[kind]):
+        path = make()
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 
