@@ -79,8 +79,42 @@ def add_parsers(subparsers) -> dict:
                    help="also replace the shipped scenarios/calibrated.toml (which every shipped "
                    "scenario extends) and docs/calibration.md and .json")
     add_check_parser(subparsers)
+    add_discover_parser(subparsers)
     return {"compare": run_compare, "report": run_report, "calibrate": run_calibrate,
-            "check": run_check}
+            "check": run_check, "discover": run_discover}
+
+
+def add_discover_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "discover", help="scenario discovery: where a policy fails (PRIM and CART)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Find the region of the swept parameters where an outcome falls below (or\n"
+        "above) a threshold, or below another variant's in the paired runs: PRIM boxes with\n"
+        "their coverage/density trade-off and a CART tree (EMA Workbench, an optional extra:\n"
+        "pip install 'shequ[discover]').",
+        epilog="example:\n  shequ discover results/uncertain-reform --outcome resolved_share --class B "
+        "\\\n      --variant xining-classified --versus xining-uniform --below 0")
+    p.add_argument("results", type=path, help="result folder of `shequ batch` (a sweep)")
+    p.add_argument("--outcome", required=True, help="the outcome, e.g. resolved_share")
+    p.add_argument("--class", dest="klass", default="city", help="A, B, C, D or city "
+                   "(default: city)")
+    p.add_argument("--variant", help="the policy variant (default: the first)")
+    p.add_argument("--versus", help="compare with this variant's paired runs: the threshold is "
+                   "on the difference variant - versus")
+    side = p.add_mutually_exclusive_group(required=True)
+    side.add_argument("--below", type=float, help="a case of interest is below this value, in "
+                      "the unit shown (per cent or percentage points for shares)")
+    side.add_argument("--above", type=float, help="... or above it")
+    p.add_argument("--coverage", type=number, default=0.5, help="the reported PRIM box is the "
+                   "densest with at least this coverage (default: 0.5)")
+    p.add_argument("--out", type=path, help="output folder (default: RESULTS/discover; new, "
+                   "empty, or a discovery's)")
+
+
+def run_discover(args) -> int:
+    from analysis import discover
+
+    return discover.run(args)
 
 
 def add_check_parser(subparsers) -> None:

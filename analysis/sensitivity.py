@@ -343,17 +343,21 @@ def plot(analysis: Analysis, path: Path) -> Path:
     sobol = analysis.design.name == "saltelli"
     n_par = len(analysis.design.keys)
     height = max(2.8, 0.5 * n_par + 1.2) if sobol else 4.2
-    fig, axes = plt.subplots(len(variants), len(outputs), squeeze=False, sharey=sobol,
-                             sharex=sobol, figsize=((3.9 if sobol else 5.6) * len(outputs)
-                                                    + (1.9 if sobol else 0.4),
-                                                    height * len(variants) + 0.5))
+    # one variant: the outputs in rows of three; several: a row per variant
+    cols = min(3, len(outputs)) if len(variants) == 1 else len(outputs)
+    rows = -(-len(outputs) // cols) if len(variants) == 1 else len(variants)
+    fig, axes = plt.subplots(rows, cols, squeeze=False, sharey=sobol, sharex=sobol,
+                             figsize=((3.9 if sobol else 5.6) * cols + (1.9 if sobol else 0.4),
+                                      height * rows + 0.5))
     for i, variant in enumerate(variants):
         for j, output in enumerate(outputs):
+            ax = axes[divmod(j, cols)] if len(variants) == 1 else axes[i, j]
             block = t[(t["variant"] == variant) & (t["output"] == output)]
-            (sobol_panel if sobol else morris_panel)(axes[i, j], block)
+            (sobol_panel if sobol else morris_panel)(ax, block)
             title = f"{output} (sd {block['output_sd'].iloc[0]:.2g})"
-            axes[i, j].set_title(title if len(variants) == 1 else f"{title}\n{variant}",
-                                 fontsize=10)
+            ax.set_title(title if len(variants) == 1 else f"{title}\n{variant}", fontsize=10)
+    for ax in axes.flat[len(outputs):] if len(variants) == 1 else ():
+        ax.set_visible(False)
     if sobol:
         sobol_limits(axes, t)
         fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=2,

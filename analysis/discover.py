@@ -1,0 +1,266 @@
+"""Scenario discovery: under which conditions does a policy fail? `shequ discover RESULTS ...`
+
+A batch whose experiment swept uncertainties (any design: factorial, Latin hypercube, Sobol or
+Morris points) is asked one question: at which sweep points is an outcome of a class below (or
+above) a threshold — a number, or, with `--versus`, the same outcome of another variant in the
+paired runs (same point and replication: common random numbers), e.g. "where does the reform
+leave class B's resolved share below uniform funding's?". Each sweep point is one case: its
+outcome is the mean over its replications (noise is not an uncertainty of its own).
+
+Two well-kept rule-induction methods of EMA Workbench (`ema_workbench.analysis`) then describe
+where the cases of interest lie in the swept parameters:
+
+- **PRIM** (Friedman and Fisher 1999; `prim.Prim`): peels the parameter space down to a box in
+  which the cases of interest are dense. Each step of its peeling trajectory trades coverage
+  (the share of all cases of interest inside the box) for density (the share of the box's cases
+  that are of interest). The box reported is the densest one on the trajectory whose coverage is
+  at least `--coverage` (default 0.5); the trade-off is drawn, and each restricted parameter has
+  its quasi-p-value (the chance of so dense a box by restricting it at random).
+- **CART** (`cart.CART`): a classification tree; each leaf is a box with its coverage and
+  density.
+
+EMA Workbench is an optional extra (`pip install 'shequ[discover]'`); without it the command
+says so and stops. Writes discover.md, discover.csv (PRIM's trajectory) and tradeoff.png to
+`--out` (default RESULTS/discover); reads the result store only.
+"""
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.compare import read_summary
+from sim import labels
+from sim.errors import InputError
+
+MASS_MIN = 0.05  # the smallest box: 5 % of the cases (EMA Workbench's default)
+MIN_POINTS = 10  # fewer sweep points say nothing about where a policy fails
+INSTALL = ("shequ discover needs EMA Workbench, an optional extra: pip install "
+           "'shequ[discover]' (or pip install ema-workbench)")
+
+
+@dataclass
+class Question:
+    """Which sweep points are cases of interest."""
+
+    outcome: str
+    klass: str = "city"
+    variant: str | None = None  # default: the first variant
+    versus: str | None = None  # compare with this variant's paired runs
+    below: float | None = None  # in the outcome's unit as shown (per cent for a share)
+    above: float | None = None
+
+    def describe(self) -> str:
+        what = labels.label(self.outcome)
+        if self.versus:
+            what += f" of {self.variant} − {self.versus}"
+        else:
+            what += f" of {self.variant}"
+        side, value = ("below", self.below) if self.below is not None else ("above", self.above)
+        unit = labels.unit(self.outcome, difference=bool(self.versus))
+        return f"{what}, class {self.klass}, {side} {value:g} {unit}"
+
+
+def ema():
+    """EMA Workbench's prim and cart modules, or a clear error naming the extra to install."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # it warns about optional parallel back-ends at import
+            warnings.simplefilter("ignore")
+            from ema_workbench.analysis import cart, prim
+    except ImportError:
+        raise InputError(INSTALL) from None
+    # its own deprecation notices (pandas' inplace keyword) are not the user's concern
+    warnings.filterwarnings("ignore", module="ema_workbench")
+    return prim, cart
+
+
+def cases(summary: pd.DataFrame, sweep_keys: list[str], q: Question
+          ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The swept values of each sweep point (x), its outcome (mean over replications, or mean
+    paired difference against `q.versus`) and whether it is a case of interest (y)."""
+    if q.outcome not in summary.columns or q.outcome not in labels.OUTCOMES:
+        known = [o for o in labels.OUTCOMES if o in summary.columns]
+        raise InputError(f"--outcome {q.outcome}: expected one of {', '.join(known)}")
+    variants = list(dict.fromkeys(summary["variant"]))
+    q.variant = q.variant or variants[0]
+    for flag, name in (("--variant", q.variant), ("--versus", q.versus)):
+        if name is not None and name not in variants:
+            raise InputError(f"{flag} {name}: expected one of {', '.join(variants)}")
+    if q.versus == q.variant:
+        raise InputError(f"--versus {q.versus}: expected a variant other than {q.variant}")
+    if (q.below is None) == (q.above is None):
+        raise InputError("expected one threshold: --below VALUE or --above VALUE")
+    rows = summary[summary["class"] == q.klass]
+    if rows.empty:
+        raise InputError(f"--class {q.klass}: expected one of "
+                         f"{', '.join(dict.fromkeys(summary['class']))}")
+    keys = [k for k in sweep_keys if k in rows.columns and rows[k].nunique() > 1]
+    if not keys:
+        raise InputError("expected a result folder of an experiment that sweeps parameters "
+                         "([sweep] with values or ranges); this one has no swept parameter")
+    mine = rows[rows["variant"] == q.variant]
+    value = mine.set_index(["point", "replication"])[q.outcome]
+    if q.versus:
+        other = rows[rows["variant"] == q.versus].set_index(["point", "replication"])[q.outcome]
+        value = (value - other).dropna()
+    per_point = value.groupby(level="point").mean()
+    x = mine.groupby("point")[keys].first().loc[per_point.index]
+    shown = per_point.to_numpy(float) * labels.factor(q.outcome)
+    y = shown < q.below if q.below is not None else shown > q.above
+    return x.reset_index(drop=True), shown, np.asarray(y & np.isfinite(shown))
+
+
+@dataclass
+class Found:
+    question: Question
+    x: pd.DataFrame
+    y: np.ndarray
+    trajectory: pd.DataFrame  # PRIM's peeling trajectory: coverage, density, mass, res_dim
+    chosen: int  # the trajectory step reported
+    limits: pd.DataFrame  # the chosen box: parameter, low, high, range_low, range_high, qp
+    cart_boxes: pd.DataFrame
+    cart_stats: pd.DataFrame
+
+
+def discover(x: pd.DataFrame, y: np.ndarray, question: Question, coverage: float = 0.5) -> Found:
+    """PRIM's peeling trajectory and the densest box with at least `coverage`; CART's leaves."""
+    n = int(y.sum())
+    if len(y) < MIN_POINTS:
+        raise InputError(f"{question.describe()}: expected at least {MIN_POINTS} sweep points "
+                         f"for scenario discovery, found {len(y)}")
+    if n == 0 or n == len(y):
+        raise InputError(f"{question.describe()}: {n} of {len(y)} sweep points are cases of "
+                         "interest; scenario discovery needs some of both (another threshold?)")
+    prim, cart = ema()
+    box = prim.Prim(x.astype(float), y, mass_min=MASS_MIN).find_box()
+    trajectory = box.peeling_trajectory.reset_index(drop=True)
+    ok = trajectory[trajectory["coverage"] >= coverage]
+    chosen = int(ok.sort_values(["density", "coverage"], ascending=False).index[0])
+    limits = box_limits(box, chosen, x)
+    tree = cart.CART(x.astype(float), y, mass_min=max(MASS_MIN, 1 / len(y)))  # a leaf: >= 1 point
+    tree.build_tree()
+    return Found(question, x, y, trajectory, chosen, limits, tree.boxes_to_dataframe(),
+                 tree.stats_to_dataframe())
+
+
+def box_limits(box, i: int, x: pd.DataFrame) -> pd.DataFrame:
+    """The restricted parameters of PRIM's box i: its limits, the whole range, quasi-p-values."""
+    lims, whole = box.box_lims[i], box.box_lims[0]
+    qp = {}
+    try:
+        inspected = box.inspect(i, style="data")[0][1]
+        for name, row in inspected.iterrows():
+            values = [v for v in np.ravel(row.filter(like="qp").to_numpy(float)) if np.isfinite(v)]
+            qp[name] = max(values) if values else math.nan
+    except (KeyError, IndexError, AttributeError, TypeError):  # an older or newer layout
+        pass
+    rows = []
+    for name in x.columns:
+        lo, hi = float(lims[name].iloc[0]), float(lims[name].iloc[1])
+        if (lo, hi) != (float(whole[name].iloc[0]), float(whole[name].iloc[1])):
+            rows.append({"parameter": name, "low": lo, "high": hi,
+                         "range_low": float(x[name].min()), "range_high": float(x[name].max()),
+                         "qp": qp.get(name, math.nan)})
+    return pd.DataFrame(rows, columns=["parameter", "low", "high", "range_low", "range_high",
+                                       "qp"])
+
+
+# ---- reporting ------------------------------------------------------------------------------
+def summary_text(found: Found) -> str:
+    """The finding in a few lines, as printed and at the top of discover.md."""
+    t, i = found.trajectory, found.chosen
+    step = t.loc[i]
+    lines = [f"Cases of interest: {found.question.describe()}: {int(found.y.sum())} of "
+             f"{len(found.y)} sweep points ({found.y.mean():.0%}).",
+             f"PRIM's box (step {i} of {len(t) - 1} on the peeling trajectory): coverage "
+             f"{step['coverage']:.0%} of the cases of interest, density {step['density']:.0%} "
+             f"of the points in it are cases (against {found.y.mean():.0%} overall), mass "
+             f"{step['mass']:.0%} of the points; restricted parameters:"]
+    for r in found.limits.itertuples():
+        qp = "" if math.isnan(r.qp) else f", qp {r.qp:.2g}"
+        lines.append(f"  {r.parameter} in [{r.low:.4g}, {r.high:.4g}] (swept {r.range_low:.4g} "
+                     f"to {r.range_high:.4g}{qp})")
+    if found.limits.empty:
+        lines.append("  none: the box is the whole swept space")
+    return "\n".join(lines)
+
+
+def tradeoff_png(found: Found) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = found.trajectory
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    points = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22)
+    chosen = t.loc[found.chosen]
+    ax.scatter([chosen["coverage"]], [chosen["density"]], s=140, facecolors="none",
+               edgecolors="#c44e52", lw=2, label=f"reported box (step {found.chosen})")
+    ax.axhline(found.y.mean(), color="#888", lw=0.8, ls="--", label="share of cases overall")
+    ax.set_xlabel("coverage (share of the cases of interest in the box)")
+    ax.set_ylabel("density (share of the box's points that are cases)")
+    ax.set_title("PRIM peeling trajectory", fontsize=10)
+    fig.colorbar(points, ax=ax, label="restricted parameters")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=130)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def markdown(found: Found, folder: Path) -> str:
+    from analysis.report import markdown_table
+
+    limits = found.limits.copy()
+    for col in ("low", "high", "range_low", "range_high", "qp"):
+        limits[col] = limits[col].map(lambda v: "" if math.isnan(v) else f"{v:.4g}")
+    cart = found.cart_stats.reset_index().rename(columns={"index": "box"})
+    return "\n\n".join([
+        f"# Scenario discovery: {found.question.describe()}",
+        f"From the result folder `{folder}` (`shequ discover`; EMA Workbench's PRIM and CART).",
+        summary_text(found).replace("\n  ", "\n- ").replace(":\n- ", ":\n\n- ", 1),
+        "## PRIM: the reported box", markdown_table(limits) if len(limits) else "(no restriction)",
+        "![PRIM's peeling trajectory: coverage against density](tradeoff.png)",
+        "## CART: the tree's leaves as boxes", markdown_table(cart.round(3)),
+        markdown_table(found.cart_boxes.round(4).reset_index()),
+    ]) + "\n"
+
+
+def write(found: Found, folder: Path, out) -> list[Path]:
+    from sim.command import claimed
+
+    with claimed(out, "discover") as claim:
+        trajectory = found.trajectory.to_csv(index=False, float_format="%.6g")
+        return [claim.write_text("discover.md", markdown(found, folder)),
+                claim.write_text("discover.csv", trajectory),
+                claim.write_bytes("tradeoff.png", tradeoff_png(found))]
+
+
+# ---- the command (its parser is in analysis/cli.py, so that `shequ` starts quickly) --------
+def run(args) -> int:
+    import json
+
+    from sim.command import check_folder
+
+    if not 0 < args.coverage <= 1:
+        raise InputError(f"--coverage {args.coverage}: expected a share in (0, 1]")
+    summary = read_summary(args.results)
+    record = json.loads((args.results / "experiment.json").read_text())
+    question = Question(args.outcome, args.klass, args.variant, args.versus, args.below,
+                        args.above)
+    x, _, y = cases(summary, record.get("sweep_keys") or [], question)
+    out = args.out or args.results / "discover"
+    check_folder(out, "discover")
+    found = discover(x, y, question, args.coverage)
+    print(summary_text(found))
+    written = write(found, args.results, out)
+    print(f"\nwritten: {', '.join(str(p) for p in written)}")
+    return 0
