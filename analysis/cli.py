@@ -1,10 +1,9 @@
 """The analysis commands of `shequ`: compare, report, calibrate, check. Parsers only here, so
 that `shequ` starts quickly; each command imports its module when it runs."""
 
-import argparse
 from pathlib import Path
 
-from sim.command import count, number, path
+from sim.command import count, examples, number, path
 from sim.errors import CannotWrite, InputError
 from sim.labels import MAIN
 
@@ -17,12 +16,11 @@ def add_parsers(subparsers) -> dict:
     """Add the analysis subcommands; returns {name: handler}."""
     p = subparsers.add_parser(
         "compare", help="paired comparison of variants in a batch result",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Paired differences variant - baseline over the replications that share a\n"
-        "seed, by class and sweep point (sweep points are never pooled), with 95 % intervals,\n"
+        description="Paired differences variant - baseline over the replications that share a "
+        "seed, by class and sweep point (sweep points are never pooled), with 95 % intervals, "
         "effect sizes and whether the replications are enough.",
-        epilog="example:\n  shequ compare results/funding-reform --baseline xining-uniform "
-        "--class B,city --outcome resolved_share,resolution_rate")
+        **examples("shequ compare results/funding-reform --baseline xining-uniform --class "
+                   "B,city --outcome resolved_share,resolution_rate"))
     p.add_argument("results", type=path, help="result folder of `shequ batch`")
     p.add_argument("--baseline", required=True, help="the baseline variant")
     p.add_argument("--variant", action="append", help="a variant to compare (default: all others)")
@@ -40,12 +38,11 @@ def add_parsers(subparsers) -> dict:
 
     p = subparsers.add_parser(
         "report", help="HTML and Markdown report of a batch result",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="A report whose first page is the answer (the paired effects of each variant\n"
-        "against the baseline, in words and by class; the budget; whether the replications are\n"
-        "enough), then the details. A sweep's points are never pooled: its outcomes are drawn\n"
+        description="A report whose first page is the answer (the paired effects of each variant "
+        "against the baseline, in words and by class; the budget; whether the replications are "
+        "enough), then the details. A sweep's points are never pooled: its outcomes are drawn "
         "over the swept parameters.",
-        epilog="example:\n  shequ report results/funding-reform --baseline xining-uniform --lang zh")
+        **examples("shequ report results/funding-reform --baseline xining-uniform --lang zh"))
     p.add_argument("results", type=path, help="result folder of `shequ batch`")
     p.add_argument("--baseline", help="variant the others are compared with (default: the first)")
     p.add_argument("--point", type=int, metavar="P", help="report sweep point P alone, in full "
@@ -55,7 +52,10 @@ def add_parsers(subparsers) -> dict:
     p.add_argument("--out", type=path, help="output folder (default: RESULTS/report; new, "
                    "empty, or a report's)")
     p = subparsers.add_parser("calibrate", help="fit behavioural parameters to Xining's published "
-                              "figures (method of simulated moments)")
+                              "figures (method of simulated moments)",
+                              **examples("shequ calibrate --workers 2      # into output/calibration",
+                                         "shequ calibrate --evaluations 8 --replications 2 --scale "
+                                         "0.02 --out output/trial"))
     p.add_argument("--scale", type=number, default=0.1, help="scale of the fitting runs")
     p.add_argument("--days", type=count, default=365, help="days a run")
     p.add_argument("--replications", type=count, default=3, help="replications an evaluation")
@@ -87,13 +87,12 @@ def add_parsers(subparsers) -> dict:
 def add_discover_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "discover", help="scenario discovery: where a policy fails (PRIM and CART)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Find the region of the swept parameters where an outcome falls below (or\n"
-        "above) a threshold, or below another variant's in the paired runs: PRIM boxes with\n"
-        "their coverage/density trade-off and a CART tree (EMA Workbench, an optional extra:\n"
+        description="Find the region of the swept parameters where an outcome falls below (or "
+        "above) a threshold, or below another variant's in the paired runs: PRIM boxes with "
+        "their coverage/density trade-off and a CART tree (EMA Workbench, an optional extra: "
         "pip install 'shequ[discover]').",
-        epilog="example:\n  shequ discover results/uncertain-reform --outcome resolved_share --class B "
-        "\\\n      --variant xining-classified --versus xining-uniform --below 0")
+        **examples("shequ discover results/uncertain-reform --outcome resolved_share --class A "
+                   "--variant xining-classified --versus xining-uniform --below 0"))
     p.add_argument("results", type=path, help="result folder of `shequ batch` (a sweep)")
     p.add_argument("--outcome", required=True, help="the outcome, e.g. resolved_share")
     p.add_argument("--class", dest="klass", default="city", help="A, B, C, D or city "
@@ -128,7 +127,9 @@ def add_check_parser(subparsers) -> None:
                               "shipped calibration, the stylised facts and the full city: "
                               "docs/validation.md, the one validation report. Exit code 0 when "
                               "every asserted property (and stylised fact) holds, 1 when one "
-                              "fails.")
+                              "fails.",
+                              **examples("shequ check --workers 2", "shequ check --all --workers 2"
+                                         "      # the whole docs/validation.md"))
     p.add_argument("experiment", nargs="?", default="validation",
                    help="experiment name or .toml path (default: validation)")
     add_executor_arguments(p)

@@ -485,7 +485,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add `sensitivity` to `shequ`'s subcommands."""
-    parser = subparsers.add_parser("sensitivity", help=HELP, description=DESCRIPTION)
+    from sim.command import examples
+
+    parser = subparsers.add_parser("sensitivity", help=HELP, description=DESCRIPTION, **examples(
+        "shequ sensitivity morris --workers 2            # the screening, then:",
+        "shequ sensitivity sensitivity --workers 2       # Sobol indices",
+        "shequ sensitivity morris --outputs resolved_share,unvoiced_share --class B"))
     add_arguments(parser)
     return parser
 

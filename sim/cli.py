@@ -10,7 +10,7 @@ from analysis import cli as analysis_cli
 from analysis import sensitivity as sensitivity_cli
 from sim.batch import cli as batch_cli
 from sim.command import (
-    OutputFolder, Parser, check_folder, number, one_line_errors, path, short, whole,
+    OutputFolder, Parser, check_folder, examples, number, one_line_errors, path, short, whole,
 )
 from sim.viz import cli as viz_cli
 
@@ -28,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
                     "community governance.")
     parser.add_argument("--version", action="version", version=f"shequ {sim.__version__}")
     sub = parser.add_subparsers(dest="command")
-    run = sub.add_parser("run", help="run one scenario and write its tables")
+    run = sub.add_parser("run", help="run one scenario and write its tables",
+                         **examples("shequ run                                   # the reform, "
+                                    "1:100, a year after the warm-up",
+                                    "shequ run xining-uniform --scale 1 --seed 7 --out "
+                                    "output/uniform-full"))
     run.add_argument("scenario", nargs="?", help="scenario name or .toml path "
                      "(default: xining-classified)")
     run.add_argument("--scale", type=number, help="share of residents simulated (1 = the full city)")
@@ -39,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-figure", action="store_true", help="skip the summary figure")
     run.add_argument("--figures", action="store_true", help="also write the run's static figures "
                      "(graph.png, rates.png, overview.png)")
-    val = sub.add_parser("validate", help="check a scenario file and its city")
+    val = sub.add_parser("validate", help="check a scenario file and its city",
+                         **examples("shequ validate my-city.toml"))
     val.add_argument("scenario", help="scenario name or .toml path")
     sub.add_parser("scenarios", help="list the shipped scenarios")
     batch_cli.add_parser(sub)

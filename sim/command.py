@@ -35,6 +35,23 @@ TMP_SUFFIX = ".tmp"
 
 
 # ---- arguments ------------------------------------------------------------------------------
+class Formatter(argparse.HelpFormatter):
+    """argparse's help layout, but the examples (an epilog beginning "example") keep their lines
+    as written."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith("example"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def examples(*lines: str) -> dict:
+    """The keywords that give a subcommand's help its examples: `add_parser(..., **examples(...))`."""
+    head = "example:" if len(lines) == 1 else "examples:"
+    return {"epilog": "\n".join([head, *(f"  {line}" for line in lines)]),
+            "formatter_class": Formatter}
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line like every other error, exit code 2, and an
     unknown argument is reported by the command it was given to, with what that command takes."""

@@ -55,7 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add `batch` to `shequ`'s subcommands."""
-    parser = subparsers.add_parser("batch", help=HELP, description=DESCRIPTION)
+    from sim.command import examples
+
+    parser = subparsers.add_parser("batch", help=HELP, description=DESCRIPTION, **examples(
+        "shequ batch funding-reform --workers 2        # into results/funding-reform (resumes)",
+        "shequ batch my-experiment.toml --check        # validate it and show what would run",
+        "shequ batch funding-reform --cluster tcp://scheduler:8786"))
     add_arguments(parser)
     return parser
 

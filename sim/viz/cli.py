@@ -14,9 +14,11 @@ ANIMATE_HELP = ("write a GIF or MP4 film of a run (graph and class panels, with 
 
 def add_parsers(subparsers) -> None:
     """Add `viz` and `animate` to the `shequ` command's subparsers."""
-    from sim.command import number, path, port, whole
+    from sim.command import examples, number, path, port, whole
 
-    viz = subparsers.add_parser("viz", help=VIZ_HELP, description=VIZ_HELP)
+    viz = subparsers.add_parser("viz", help=VIZ_HELP, description=VIZ_HELP, **examples(
+        "shequ viz --open                     # the reform, in this computer's browser",
+        "shequ viz --host 0.0.0.0 --lang zh   # for a classroom: every address is printed"))
     viz.add_argument("scenario", nargs="?", help="scenario name or .toml path (default: "
                      "xining-classified)")
     add_run_options(viz, number, whole)
@@ -25,7 +27,9 @@ def add_parsers(subparsers) -> None:
                      "can open it too: every address is printed)")
     viz.add_argument("--port", type=port, default=8765, help="port (default 8765; 0 = any free)")
     viz.add_argument("--open", action="store_true", help="open the app in the web browser")
-    anim = subparsers.add_parser("animate", help=ANIMATE_HELP, description=ANIMATE_HELP)
+    anim = subparsers.add_parser("animate", help=ANIMATE_HELP, description=ANIMATE_HELP, **examples(
+        "shequ animate --out reform.gif",
+        "shequ animate xining-uniform --beside xining-classified --out before-after.mp4"))
     anim.add_argument("scenario", nargs="?", help="scenario name or .toml path (default: "
                       "xining-classified)")
     anim.add_argument("--out", type=path, required=True, help="the film: FILE.gif or FILE.mp4 "
