@@ -250,7 +250,7 @@ def test_a_sweep_is_never_pooled(tmp_path):
 
 
 def test_a_one_parameter_sweep_is_a_line_over_the_parameter():
-    from analysis.report import point_frame, sweep_line
+    from analysis.sweeps import point_frame, sweep_line
 
     summary = synthetic_classes({"B": 0.01, "city": 0.01}, n=4, points=3)
     frame = point_frame(summary, ["grid"], "resolution_rate", "B", baseline="base")
@@ -288,7 +288,7 @@ def test_compare_filters_and_never_shows_a_misleading_more_needed(results):
 
 
 def test_a_sweep_of_many_parameters_goes_to_sensitivity_or_projections(tmp_path):
-    from analysis.report import sweep_many
+    from analysis.sweeps import sweep_many
     from sim.batch import load, run_batch
 
     text = (DATA / "morris-tiny.toml").read_text().replace("samples = 3", "samples = 2")
