@@ -26,7 +26,8 @@ def found(s: pd.DataFrame) -> pd.Series:
 
 
 def per_community(column: str) -> Callable[[pd.DataFrame], pd.Series]:
-    return lambda s: s[column] / s.communities
+    """Money per community in 10k yuan, the unit of every amount in the reports (sim/labels.py)."""
+    return lambda s: s[column] / s.communities * 1e-4
 
 
 def per_thousand(column: str) -> Callable[[pd.DataFrame], pd.Series]:
@@ -53,10 +54,10 @@ class Fact:
 
 FACTS = [
     Fact("1a", "Uniform funding leaves B communities short; the 15/30/15/10 split lowers that",
-         "uniform", "classified", "B", "shortfall per B community (yuan)",
+         "uniform", "classified", "B", "shortfall per B community (10k yuan)",
          per_community("cum_shortfall"), -1),
     Fact("1b", "Uniform funding leaves D communities money unspent; the split lowers that",
-         "uniform", "classified", "D", "unspent per D community (yuan)",
+         "uniform", "classified", "D", "unspent per D community (10k yuan)",
          per_community("unspent"), -1),
     Fact("1c", "The budget-neutral split lowers the mismatch of money and need", "uniform",
          "classified", "city", "(shortfall + unspent) / funds", mismatch, -1),
