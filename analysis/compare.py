@@ -31,7 +31,7 @@ WORDS = {  # key: (English, Chinese)
     "outcome": ("outcome", "指标"), "class": ("class", "类别"), "baseline": ("baseline", "基准"),
     "variant": ("variant", "方案"), "difference": ("difference [95 % CI]", "差值 [95% 区间]"),
     "d": ("d", "效应量"), "reps": ("replications", "重复次数"),
-    "enough": ("enough", "足够"), "needed": ("{n} needed", "需 {n} 次"),
+    "enough": ("enough", "足够"), "needed": ("~{n} needed", "约需 {n} 次"),
     "identical": ("identical", "完全相同"), "few": ("too few", "太少"), "never": ("—", "—"),
     "city": ("city", "全市"),
     "kpi_note": ("KPIs count reported cases only: a KPI can rise while fewer of all grievances are "
@@ -63,8 +63,8 @@ def chosen(asked: list[str] | None, known: list[str], what: str, default: list[s
     """The names asked for (comma lists allowed, "all" for every one), or a clear error."""
     if not asked:
         return default
-    names = [n.strip() for a in asked for n in a.split(",") if n.strip()]
-    if names == ["all"]:
+    names = list(dict.fromkeys(n.strip() for a in asked for n in a.split(",") if n.strip()))
+    if "all" in names:
         return known
     for name in names:
         if name not in known:
@@ -99,17 +99,23 @@ def compare(summary: pd.DataFrame, baseline: str, variants: list[str] | None = N
                 rows.append({"variant": variant, "baseline": baseline, "point": point,
                              "class": cls, "outcome": outcome, **p.as_dict(),
                              "more_needed": more_needed(p)})
+    if not rows:
+        raise InputError(f"variant \"{variants[0]}\": expected runs that share a sweep point and "
+                         f"replication with the baseline \"{baseline}\", found none")
     table = pd.DataFrame(rows)
-    order = {c: i for i, c in enumerate(classes)}
-    rank = {o: i for i, o in enumerate(outcomes)}
+    ranks = {"variant": {v: i for i, v in enumerate(variants)},  # the experiment's order
+             "outcome": {o: i for i, o in enumerate(outcomes)},
+             "class": {c: i for i, c in enumerate(classes)}}
     return table.sort_values(["variant", "point", "outcome", "class"], kind="stable",
-                             key=lambda s: s.map(rank if s.name == "outcome" else order)
-                             if s.name in ("outcome", "class") else s).reset_index(drop=True)
+                             key=lambda s: s.map(ranks[s.name]) if s.name in ranks else s
+                             ).reset_index(drop=True)
 
 
 def more_needed(p) -> float:
-    """Replications still needed for the interval to exclude zero: 0 when there are enough; NaN
-    when no number would do (no difference at all) or fewer than two pairs say nothing."""
+    """Replications still needed for the interval to exclude zero if the difference and its
+    spread stay as observed (a rough guide: about an even chance that the interval then
+    excludes zero; twice as many give about 80 %): 0 when there are enough; NaN when no number
+    would do (no difference at all) or fewer than two pairs say nothing."""
     if p.enough:
         return 0.0
     if p.n < 2 or math.isnan(p.replications_needed) or math.isinf(p.replications_needed):

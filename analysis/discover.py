@@ -82,12 +82,13 @@ def ema():
 def cases(summary: pd.DataFrame, sweep_keys: list[str], q: Question
           ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The swept values of each sweep point (x), its outcome (mean over replications, or mean
-    paired difference against `q.versus`) and whether it is a case of interest (y)."""
+    paired difference against `q.versus`) and whether it is a case of interest (y). Points where
+    the outcome is undefined (no case of its kind) are left out, not counted as uninteresting."""
     if q.outcome not in summary.columns or q.outcome not in labels.OUTCOMES:
         known = [o for o in labels.OUTCOMES if o in summary.columns]
         raise InputError(f"--outcome {q.outcome}: expected one of {', '.join(known)}")
     variants = list(dict.fromkeys(summary["variant"]))
-    q.variant = q.variant or variants[0]
+    q.variant = q.variant or next(v for v in variants if v != q.versus)
     for flag, name in (("--variant", q.variant), ("--versus", q.versus)):
         if name is not None and name not in variants:
             raise InputError(f"{flag} {name}: expected one of {', '.join(variants)}")
@@ -109,10 +110,11 @@ def cases(summary: pd.DataFrame, sweep_keys: list[str], q: Question
         other = rows[rows["variant"] == q.versus].set_index(["point", "replication"])[q.outcome]
         value = (value - other).dropna()
     per_point = value.groupby(level="point").mean()
+    per_point = per_point[np.isfinite(per_point)]  # a point where the outcome is undefined
     x = mine.groupby("point")[keys].first().loc[per_point.index]
     shown = per_point.to_numpy(float) * labels.factor(q.outcome)
     y = shown < q.below if q.below is not None else shown > q.above
-    return x.reset_index(drop=True), shown, np.asarray(y & np.isfinite(shown))
+    return x.reset_index(drop=True), shown, np.asarray(y)
 
 
 @dataclass

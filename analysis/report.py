@@ -76,9 +76,13 @@ WORDS = {
     "adequate": ("With {n} paired replications, {k} of the {m} effects above (the main outcomes by "
                  "class) are resolved: their 95 % interval excludes zero.{rest}",
                  "共 {n} 次配对重复：上图 {m} 个效应（主要指标 × 类别）中有 {k} 个已可分辨（95% 区间不含 0）。{rest}"),
-    "adequate_rest": (" The others would need up to {most} replications, or show no difference "
-                      "at all.", "其余的最多还需 {most} 次重复，或者根本没有差别。"),
-    "adequate_none": (" The others show no difference at all.", "其余的根本没有差别。"),
+    "adequate_rest": (" {k} would need up to about {most} replications (at the difference and "
+                      "spread seen).", "{k} 个最多约需 {most} 次重复（按目前的差值与离散程度）。"),
+    "adequate_identical": (" {k} show no difference at all.", "{k} 个完全没有差别。"),
+    "adequate_small": (" {k} differ too little for any feasible number of replications.",
+                       "{k} 个差别太小，任何可行的重复次数都无法分辨。"),
+    "adequate_few": (" {k} have fewer than two pairs: too few replications to say.",
+                     "{k} 个配对少于两对：重复次数太少，无法判断。"),
     "budget_line": ("The budget, city-wide, over {days} days (10k yuan; means over "
                     "replications):", "全市经费（万元，{days} 天，各次重复的平均值）："),
     "side_by_side": ("Scenarios side by side, over {days} days", "各方案并列比较（{days} 天）"),
@@ -267,13 +271,24 @@ def effects_figure(table: pd.DataFrame, lang: str) -> bytes:
 
 
 def adequacy_line(table: pd.DataFrame, lang: str) -> str:
-    enough = int(table["enough"].sum())
-    needed = table.loc[~table["enough"], "more_needed"].dropna()
+    """Whether the replications are enough: how many effects are resolved, how many more
+    replications the others would need, which show no difference at all and which have too few
+    pairs to say."""
+    enough = table["enough"]
+    few = ~enough & (table["n"] < 2)
+    identical = ~enough & ~few & (table["difference"] == 0) & ~(table["sd"] > 0)
+    needed = ~enough & ~few & ~identical & table["more_needed"].notna()
     rest = ""
-    if enough < len(table):
-        rest = (word("adequate_rest", lang, most=f"{int((needed + table['n'].max()).max()):,}")
-                if len(needed) else word("adequate_none", lang))
-    return word("adequate", lang, n=int(table["n"].max()), k=enough, m=len(table), rest=rest)
+    if needed.any():
+        most = (table.loc[needed, "n"] + table.loc[needed, "more_needed"]).max()
+        rest += word("adequate_rest", lang, k=int(needed.sum()), most=f"{int(most):,}")
+    small = ~enough & ~few & ~identical & ~needed  # a difference too small to resolve
+    for mask, key in ((identical, "adequate_identical"), (small, "adequate_small"),
+                      (few, "adequate_few")):
+        if mask.any():
+            rest += word(key, lang, k=int(mask.sum()))
+    return word("adequate", lang, n=int(table["n"].max()), k=int(enough.sum()), m=len(table),
+                rest=rest)
 
 
 BUDGET = ("funds_allocated", "cum_spent", "unspent", "cum_shortfall", "communities_short",
@@ -544,8 +559,7 @@ def build(folder: Path, baseline: str | None = None, lang: str = "en",
     if points > 1:  # a sweep: never pooled
         from analysis.sweeps import sweep_sections
 
-        sections = [*sweep_sections(folder, record, summary, baseline, lang),
-                    stylised_facts(summary, lang)]
+        sections = sweep_sections(folder, record, summary, baseline, lang)
         intro += "\n\n" + word("sweep_intro", lang)
     else:
         sections = [answer(summary, baseline, lang, days) if len(variants) > 1 else None,

@@ -89,7 +89,8 @@ def harm_bound(p: Paired, harm: int, confidence: float = 0.95) -> float:
 
 
 # A share's replications rarely sit exactly at 0 or 1; those that do are moved this far inside
-# before the logit (0.1 %, the precision rates are shown with).
+# before the logit (0.1 %, the precision rates are shown with). Values nearer the edge than this
+# are taken as at it: an interval there is tighter than it should be, below the shown precision.
 EDGE = 1e-3
 
 

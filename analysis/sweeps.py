@@ -71,10 +71,10 @@ def sweep_line(summary: pd.DataFrame, key: str, baseline: str, lang: str) -> Sec
                                         alpha=0.15, lw=0)
             if effects:
                 frame = point_frame(summary, [key], name, cls, baseline).sort_values(key)
-                for j, variant in enumerate(v for v in variants if v != baseline):
+                for variant in (v for v in variants if v != baseline):
                     v = frame[frame["variant"] == variant]
-                    axes[i, 1].plot(v[key], v["mean"] * f, styles[(j + 1) % 4], color=colour,
-                                    lw=lw)
+                    axes[i, 1].plot(v[key], v["mean"] * f, styles[variants.index(variant) % 4],
+                                    color=colour, lw=lw)
                     axes[i, 1].fill_between(v[key], v["low"] * f, v["high"] * f, color=colour,
                                             alpha=0.15, lw=0)
         axes[i, 0].set_ylabel(titled(name, lang), fontsize=8)
@@ -148,7 +148,7 @@ def surface(ax, x: np.ndarray, y: np.ndarray, z: np.ndarray, diverging: bool, na
     limit = np.nanmax(np.abs(z)) if diverging and np.isfinite(z).any() else 0
     norm = plt.Normalize(-limit, limit) if limit > 0 else None
     digits = labels.UNITS[labels.OUTCOMES[name].unit].digits
-    if len(xs) * len(ys) == len(z) and len(z) > 0:
+    if len(xs) * len(ys) == len(z) == len(set(zip(x, y))) and len(z) > 0:  # a full grid
         grid = np.full((len(ys), len(xs)), np.nan)
         grid[np.searchsorted(ys, y), np.searchsorted(xs, x)] = z
         image = ax.imshow(grid, origin="lower", aspect="auto", cmap=cmap, norm=norm)

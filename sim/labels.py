@@ -117,7 +117,7 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             "KPI resolution of cases reported in old compounds (老旧小区)"),
     Outcome("funds_allocated", "money", "wan", 0,
             ("Funds allocated", "拨付经费"), ("funds", "经费"),
-            "yuan allocated for the reported year (full-scale)"),
+            "yuan allocated for the reported period's budget years (full-scale)"),
     Outcome("cum_spent", "money", "wan", 0,
             ("Spent", "已支出"), ("spent", "已支出"),
             "yuan spent on cases in the reported period (full-scale)"),

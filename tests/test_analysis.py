@@ -305,3 +305,38 @@ def test_a_sweep_of_many_parameters_goes_to_sensitivity_or_projections(tmp_path)
         x=lambda t: t["point"] * 2.0, y=lambda t: t["point"] % 2)
     section = sweep_many(folder, {"sweep": {"design": "lhs"}}, summary, ["grid", "x", "y"], "en")
     assert [b[0] for b in section.blocks if isinstance(b, tuple)][0] == "projection-response_rate"
+
+
+def test_the_adequacy_line_names_why_effects_are_unresolved():
+    from analysis.report import adequacy_line
+
+    one = synthetic_classes({"B": 0.03}, n=1)
+    text = adequacy_line(compare(one, "base", ["reform"], ["resolution_rate"]), "en")
+    assert "0 of the 5 effects" in text and "fewer than two pairs" in text
+    assert "no difference at all" not in text
+    same = synthetic_classes({}, n=4).assign(resolution_rate=0.9)
+    text = adequacy_line(compare(same, "base", ["reform"], ["resolution_rate"]), "en")
+    assert "5 show no difference at all" in text
+
+
+def test_a_surface_with_repeated_cells_is_not_drawn_as_a_grid():
+    import matplotlib.pyplot as plt
+
+    from analysis.sweeps import surface
+
+    x = np.array([0, 1, 2, 0, 1, 2, 0, 0, 1.0])  # 3 x 3 levels, but (0, 0) twice, (2, 2) never
+    y = np.array([0, 0, 0, 1, 1, 1, 2, 0, 2.0])
+    fig, ax = plt.subplots()
+    surface(ax, x, y, np.arange(9.0), diverging=False, name="resolved_share")
+    assert not ax.images  # contours, not a heatmap that would hide a point
+    plt.close(fig)
+
+
+def test_compare_with_nothing_to_pair_is_a_clear_error_and_lists_are_deduplicated(results):
+    summary = read_summary(results)
+    other = summary[summary["variant"] == "classified"].assign(replication=99)
+    with pytest.raises(InputError, match="share a sweep point and replication"):
+        compare(pd.concat([summary[summary["variant"] == "uniform"], other]), "uniform")
+    table = compare(summary, "uniform", ["classified"], ["resolved_share,resolved_share"],
+                    ["B,B"])
+    assert len(table) == 1

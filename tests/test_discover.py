@@ -105,3 +105,10 @@ def test_the_command_on_a_sweep_writes_its_report(tmp_path):
                           "unvoiced_share", "--above", "2", "--below", "1"], capture_output=True,
                          text=True)
     assert few.returncode == 2 and "Traceback" not in few.stderr
+
+
+def test_points_where_the_outcome_is_undefined_are_left_out():
+    summary = sweep_summary()
+    summary.loc[(summary["point"] < 5) & (summary["variant"] == "reform"), "resolved_share"] = np.nan
+    x, shown, y = cases(summary, ["p.u", "p.v"], Question("resolved_share", "B", below=90))
+    assert len(x) == 15 and np.isfinite(shown).all()
