@@ -358,6 +358,8 @@ def plot(analysis: Analysis, path: Path) -> Path:
             ax.set_title(title if len(variants) == 1 else f"{title}\n{variant}", fontsize=10)
     for ax in axes.flat[len(outputs):] if len(variants) == 1 else ():
         ax.set_visible(False)
+    for ax in axes.flat:  # shared x axes: every row keeps its numbers
+        ax.tick_params(labelbottom=True)
     if sobol:
         sobol_limits(axes, t)
         fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=2,
