@@ -24,7 +24,6 @@ says so and stops. Writes discover.md, discover.csv (PRIM's trajectory) and trad
 `--out` (default RESULTS/discover); reads the result store only.
 """
 
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,10 +192,7 @@ def summary_text(found: Found) -> str:
 
 
 def tradeoff_png(found: Found) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from analysis.report import plt, png  # matplotlib on Agg, and one way to make a PNG
 
     t = found.trajectory
     fig, ax = plt.subplots(figsize=(6, 4.5))
@@ -211,11 +207,7 @@ def tradeoff_png(found: Found) -> bytes:
     fig.colorbar(points, ax=ax, label="restricted parameters")
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=130)
-    plt.close(fig)
-    return buffer.getvalue()
+    return png(fig)
 
 
 def markdown(found: Found, folder: Path) -> str:
