@@ -2,7 +2,7 @@
 
     shequ calibrate [--scale 0.1] [--replications 3] [--evaluations 40] [--verify-scale 1]
                     [--verify-replications 4] [--workers 2] [--out output/calibration]
-                    [--targets experiments/targets.csv]
+                    [--results results/calibration] [--targets experiments/targets.csv]
 
 The figures and their roles are in `experiments/targets.csv` (analysis/targets.py): five are
 fitted (response 97.7 %, resolution 97.4 %, satisfaction 95.7 %, the hotline's 899 contacts a day
@@ -27,12 +27,18 @@ is over common-random-number replications (the same seeds for every candidate). 
   the sandwich (and new seeds) with the figure's own measurement uncertainty added.
 
 The fitted values go to `calibrated.toml`, which the shipped scenarios extend.
+
+Each new candidate of the search, and the verification, is a round of the search layer that
+`shequ optimise` uses too (analysis/search.py): an experiment file in the out folder's rounds/,
+run through the batch engine into the result store `--results` with the listed seeds. A fit
+stopped half-way goes on where it stopped: the search is deterministic, proposes the same
+candidates again, and the store has their runs.
 """
 
 import datetime
-import hashlib
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +53,6 @@ SCENARIO = "xining-classified"
 SEEDS_FROM = 1000  # replication seeds: 1000, 1001, ... (common random numbers across evaluations)
 VERIFY_SEEDS = SEEDS_FROM + 500  # verification: new seeds, not those fitted on
 DRAW_SEEDS = SEEDS_FROM + 700  # held-out predictions: new seeds again
-JOURNAL = "evaluations.json"  # in the out folder: the evaluations so far, to resume a fit
 STEP = 0.05  # finite-difference step in the unit cube (a twentieth of each range)
 
 
@@ -105,7 +110,11 @@ def moments(args: tuple) -> dict:
     over, scale, days, seed = args
     model = GovernanceModel(scenario=SCENARIO, scale=scale, days=days, rng=seed, daily=False,
                             **{f"{s}__{k}": v for s, d in over.items() for k, v in d.items()})
-    city = model.run().summary().set_index("class").loc["city"]
+    return measured(model.run().summary().set_index("class").loc["city"], scale)
+
+
+def measured(city, scale: float) -> dict:
+    """The measures of one run from its summary row of the city."""
     per_day = 1 / (scale * max(city.reported_days, 1))
     handled = city.cum_hotline_direct + city.cum_hotline_transferred
     out = {"response_rate": city.response_rate, "resolution_rate": city.resolution_rate,
@@ -119,17 +128,25 @@ def moments(args: tuple) -> dict:
 
 
 class Simulator:
-    """Simulated moments over common-random-number replications, run in worker processes;
-    `fixed`: nested overrides every run takes besides the candidate's (e.g. a shorter warm-up)."""
+    """Simulated moments over common-random-number replications (seeds first_seed, ...): each
+    candidate a round `<label>NNNN` of the search layer (`rounds`, analysis/search.py, which fixes
+    the scale and the days); `fixed`: nested overrides every run takes besides the candidate's
+    (e.g. a shorter warm-up). `found` says whether the last candidate's runs were all in the
+    result store already."""
 
-    def __init__(self, pool, scale: float, days: int, replications: int, first_seed=SEEDS_FROM,
-                 fixed: dict | None = None):
-        self.pool, self.scale, self.days, self.fixed = pool, scale, days, fixed or {}
+    def __init__(self, rounds, replications: int, first_seed=SEEDS_FROM,
+                 fixed: dict | None = None, label: str = "e"):
+        self.rounds, self.fixed, self.label = rounds, fixed or {}, label
         self.seeds = list(range(first_seed, first_seed + replications))
+        self.count, self.found = 0, False
 
     def runs(self, over: dict) -> list[dict]:
-        over = merged(self.fixed, over)
-        return list(self.pool.map(moments, [(over, self.scale, self.days, s) for s in self.seeds]))
+        self.count += 1
+        name, made = f"{self.label}{self.count:04d}", self.rounds.runs
+        summary = self.rounds.run(name, {name: merged(self.fixed, over)}, seeds=self.seeds)[name]
+        self.found = self.rounds.runs == made
+        city = summary[summary["class"] == "city"].sort_values("replication")
+        return [measured(row, self.rounds.scale) for _, row in city.iterrows()]
 
 
 def merged(a: dict, b: dict) -> dict:
@@ -151,15 +168,11 @@ def distance(means: dict, targets: dict) -> float:
 
 
 class Fit:
-    """The search and what it found: evaluations (x, runs, means, distance) by unit-cube point.
-    `journal(evaluations)` keeps each new one (the out folder's evaluations.json); `done` holds
-    those of an interrupted fit with the same setup, which the search takes again without
-    running them (it is deterministic: the same points come in the same order)."""
+    """The search and what it found: evaluations (x, runs, means, distance) by unit-cube point
+    (a point seen before is not run again)."""
 
-    def __init__(self, sim: Simulator, base: dict, targets: dict, log=print,
-                 journal=None, done: dict | None = None):
+    def __init__(self, sim: Simulator, base: dict, targets: dict, log=print):
         self.sim, self.base, self.targets, self.log = sim, base, targets, log
-        self.journal, self.done = journal, done or {}
         self.lo = np.array([p.lo for p in PARAMETERS])
         self.hi = np.array([p.hi for p in PARAMETERS])
         self.seen: dict[tuple, dict] = {}
@@ -173,27 +186,24 @@ class Fit:
         key = tuple(np.round(np.clip(u, 0, 1), 12))
         if key not in self.seen:
             x = self.x_of(u)
-            runs = self.done.get(key)
-            if runs is None:
-                runs = self.sim.runs(overrides(x, self.base))
-                self.ran += 1
+            runs = self.sim.runs(overrides(x, self.base))
+            found = self.sim.found
+            self.ran += not found
             means = mean_of(runs)
             e = {"u": np.array(key), "x": x, "runs": runs, "means": means,
                  "distance": distance(means, self.targets)}
             self.seen[key] = e
             self.history.append(e)
-            if self.journal is not None:
-                self.journal([{"u": list(k), "runs": v["runs"]} for k, v in self.seen.items()])
-            self.progress(e, from_journal=key in self.done)
+            self.progress(e, from_store=found)
         return self.seen[key]
 
-    def progress(self, e: dict, from_journal: bool) -> None:
+    def progress(self, e: dict, from_store: bool) -> None:
         """One line an evaluation: its distance, the best so far, the time taken and, at most,
         left (the search's budget of evaluations at the mean time of those run)."""
         n, best = len(self.history), min(h["distance"] for h in self.history)
         spent = time.monotonic() - self.began
         left = max(self.budget - n, 0) * spent / self.ran if self.ran else float("nan")
-        when = "from the interrupted fit" if from_journal else (
+        when = "from the result store" if from_store else (
             f"{spent / 60:.1f} min so far, at most {left / 60:.0f} min left" if self.ran else "")
         self.log(f"  evaluation {n:3d}/{self.budget}: distance {e['distance']:9.3f}, best "
                  f"{best:9.3f}  ({when})  "
@@ -440,28 +450,17 @@ def remains(check: dict, held: dict, targets: dict, best: dict, args) -> str:
     return " ".join(out)
 
 
-def interrupted(path: Path, setup: dict) -> dict:
-    """The evaluations of an interrupted fit in the out folder, by unit-cube point, if it had the
-    same setup (else none: the fit starts afresh and replaces them)."""
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(saved, dict) or saved.get("setup") != json.loads(json.dumps(setup)):
-        print(f"{path}: evaluations of another setup; the fit starts afresh")
-        return {}
-    done = {tuple(e["u"]): e["runs"] for e in saved.get("evaluations", [])}
-    print(f"{path}: resuming from {len(done)} evaluations of an interrupted fit")
-    return done
-
-
 def run(args) -> int:
-    from sim.batch.runner import process_pool
-    from sim.command import OutputFolder, check_folder
+    from sim.batch.runner import executor_for
+    from sim.command import OutputFolder, check_folder, check_results
     from sim.errors import InputError
-    from sim.scenario import SCENARIO_DIR, load
+    from sim.scenario import load
 
+    from analysis.search import Rounds, SearchError
+
+    results = args.results or Path("results") / "calibration"
     check_folder(args.out, "calibrate")
+    check_results(results, "--results")
     if args.replace_shipped and not (Path(__file__).resolve().parent.parent / "scenarios").is_dir():
         raise InputError("--replace-shipped: expected a source checkout (its scenarios/ folder), "
                          "but Shequ runs from an installed package; use the fitted file from --out")
@@ -471,47 +470,61 @@ def run(args) -> int:
     base = load(SCENARIO).params
     began = datetime.datetime.now()
     fixed = {} if args.warmup_years is None else {"run": {"warmup_years": args.warmup_years}}
-    setup = {"scenario": SCENARIO, "scale": args.scale, "days": args.days,
-             "replications": args.replications, "seeds_from": SEEDS_FROM, "fixed": fixed,
-             "parameters": [p.key for p in PARAMETERS],
-             "base": hashlib.sha256(json.dumps(base, sort_keys=True, default=str).encode()).hexdigest(),
-             "targets": {k: [t.measure, t.value, t.uncertainty] for k, t in targets.items()}}
-    with OutputFolder(args.out, "calibrate") as folder, process_pool(args.workers) as pool:
-        print(f"calibrating {len(PARAMETERS)} parameters to {len(targets)} targets: "
-              f"{SCENARIO} at scale {args.scale}, {args.replications} replications, "
-              f"at most {args.evaluations} evaluations")
-        done = interrupted(args.out / JOURNAL, setup)
+    try:
+        with OutputFolder(args.out, "calibrate") as folder, \
+                executor_for(args.workers) as executor:
+            def rounds(scale):
+                return Rounds(results, folder, "calibrate", SCENARIO, scale=scale, days=args.days,
+                              seed=SEEDS_FROM, executor=executor, progress=False)
 
-        def journal(evaluations):
-            folder.write_text(JOURNAL, json.dumps({"setup": setup, "evaluations": evaluations}))
+            print(f"calibrating {len(PARAMETERS)} parameters to {len(targets)} targets: "
+                  f"{SCENARIO} at scale {args.scale}, {args.replications} replications, "
+                  f"at most {args.evaluations} evaluations; runs in {results}/")
+            fit = Fit(Simulator(rounds(args.scale), args.replications, fixed=fixed), base,
+                      targets, log=lambda line: print(line, flush=True))
+            fit.run(args.evaluations)
+            spread = uncertainty(fit)
+            over = overrides(fit.best["x"], base)
+            print(f"verifying at scale {args.verify_scale} with {args.verify_replications} "
+                  "replications")
+            checker = Simulator(rounds(args.verify_scale), args.verify_replications,
+                                first_seed=VERIFY_SEEDS, fixed=fixed, label="verify")
+            check, means = verify(checker, over, targets)
+            print(f"predicting the {len(held)} held-out figures from {args.draws} parameter draws")
+            held_check = held_out(executor[0], fit, spread, held, args.draws, args.scale,
+                                  args.days)
+            written = write(args, folder, began, over, fit, spread, check, means, held_check,
+                            figures)
+    except SearchError as e:
+        print(f"shequ: error: {e}", file=sys.stderr)
+        return 1
+    return finish(args, written, check, held_check)
 
-        fit = Fit(Simulator(pool, args.scale, args.days, args.replications, fixed=fixed), base,
-                  targets, log=lambda line: print(line, flush=True), journal=journal, done=done)
-        fit.run(args.evaluations)
-        spread = uncertainty(fit)
-        over = overrides(fit.best["x"], base)
-        print(f"verifying at scale {args.verify_scale} with {args.verify_replications} "
-              "replications")
-        checker = Simulator(pool, args.verify_scale, args.days, args.verify_replications,
-                            first_seed=VERIFY_SEEDS, fixed=fixed)
-        check, measured = verify(checker, over, targets)
-        print(f"predicting the {len(held)} held-out figures from {args.draws} parameter draws")
-        held_check = held_out(pool, fit, spread, held, args.draws, args.scale, args.days)
-        seconds = (datetime.datetime.now() - began).total_seconds()
-        files = {"calibrated.toml": parameters_text(over, f"fitted on {began.date().isoformat()}"),
-                 "calibration.md": report_text(args, over, fit, spread, check, measured, held_check,
-                                               figures, seconds),
-                 "calibration.json": json.dumps(
-                     {"fitted": over, "check": check, "held_out": held_check,
-                      "evaluations": len(fit.history), "fitting_moments": fit.best["means"],
-                      "distance": fit.best["distance"],
-                      "parameters": {p.key: {"value": float(fit.best["x"][i]),
-                                             "se": float(spread["se"][i]),
-                                             "identified": bool(spread["identified"][i])}
-                                     for i, p in enumerate(PARAMETERS)},
-                      "j": spread["j"], "dof": spread["dof"], "p": spread["p"]}, indent=2)}
-        for name, text in files.items():
-            folder.write_text(name, text)
+
+def write(args, folder, began, over, fit, spread, check, means, held_check, figures) -> dict:
+    """The fitted file, the report and its numbers, into the out folder."""
+    seconds = (datetime.datetime.now() - began).total_seconds()
+    files = {"calibrated.toml": parameters_text(over, f"fitted on {began.date().isoformat()}"),
+             "calibration.md": report_text(args, over, fit, spread, check, means, held_check,
+                                           figures, seconds),
+             "calibration.json": json.dumps(
+                 {"fitted": over, "check": check, "held_out": held_check,
+                  "evaluations": len(fit.history), "fitting_moments": fit.best["means"],
+                  "distance": fit.best["distance"],
+                  "parameters": {p.key: {"value": float(fit.best["x"][i]),
+                                         "se": float(spread["se"][i]),
+                                         "identified": bool(spread["identified"][i])}
+                                 for i, p in enumerate(PARAMETERS)},
+                  "j": spread["j"], "dof": spread["dof"], "p": spread["p"]}, indent=2)}
+    for name, text in files.items():
+        folder.write_text(name, text)
+    return files
+
+
+def finish(args, files: dict, check: dict, held_check: dict) -> int:
+    """What the fit says on the terminal; the shipped files replaced if asked."""
+    from sim.scenario import SCENARIO_DIR
+
     for k, c in check.items():
         print(f"  {k:24s} target {c['target']:9.4g}  simulated {c['mean']:9.4g} "
               f"[{c['low']:.4g}, {c['high']:.4g}]  "

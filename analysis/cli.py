@@ -1,4 +1,4 @@
-"""The analysis commands of `shequ`: compare, report, calibrate, check. Parsers only here, so
+"""The analysis commands of `shequ`: compare, report, calibrate, check, discover, optimise. Parsers only here, so
 that `shequ` starts quickly; each command imports its module when it runs."""
 
 from pathlib import Path
@@ -75,13 +75,79 @@ def add_parsers(subparsers) -> dict:
                    help="folder for the fitted parameters (calibrated.toml), the report "
                    "(calibration.md) and its numbers (calibration.json); default "
                    "output/calibration, new or a calibration's")
+    p.add_argument("--results", type=path, default=None,
+                   help="result store of the fit's runs (default: results/calibration; new or "
+                   "this fit's, to go on where it stopped)")
     p.add_argument("--replace-shipped", action="store_true",
                    help="also replace the shipped scenarios/calibrated.toml (which every shipped "
                    "scenario extends) and docs/calibration.md and .json")
     add_check_parser(subparsers)
     add_discover_parser(subparsers)
+    add_optimise_parser(subparsers)
     return {"compare": run_compare, "report": run_report, "calibrate": run_calibrate,
-            "check": run_check, "discover": run_discover}
+            "check": run_check, "discover": run_discover, "optimise": run_optimise}
+
+
+def add_optimise_parser(subparsers) -> None:
+    from sim.batch.cli import add_executor_arguments
+
+    p = subparsers.add_parser(
+        "optimise", help="the best split of a fixed budget among the communities",
+        description="Search the budget-neutral splits of the scenario's fixed total (amounts by "
+        "class, or the weights of the needs-based formula) for the best value of one outcome, "
+        "in rounds of candidates run with common random numbers through the batch engine "
+        "(resumable, Dask-ready; Optuna's TPE sampler); then confirm the best few on fresh seeds "
+        "against the scenario's own split, with paired 95 % intervals and the probability that "
+        "each is really better. Optuna is an optional extra: pip install 'shequ[optimise]'.",
+        **examples("shequ optimise xining-classified --objective resolved_share --workers 2",
+                   "shequ optimise xining-classified --objective resolution_rate --class worst "
+                   "--minimum 80000 --rounds 4"))
+    p.add_argument("scenario", nargs="?", default="xining-classified",
+                   help="scenario name or .toml path (default: xining-classified)")
+    p.add_argument("--objective", default="resolved_share", metavar="OUTCOME",
+                   help="the outcome to make best, from the summary table (default: "
+                   "resolved_share)")
+    p.add_argument("--class", dest="klass", default="city",
+                   help="city, A, B, C, D, or worst: each replication's worst class (default: "
+                   "city)")
+    p.add_argument("--decide", choices=("classes", "needs"), default="classes",
+                   help="what the search varies: each class's part of the total, or the "
+                   "needs-based weights (default: classes)")
+    p.add_argument("--total", type=count, default=None,
+                   help="the fixed city total, yuan a year (default: the scenario's "
+                   "funding.total, else what its scheme gives)")
+    p.add_argument("--minimum", type=count, default=0,
+                   help="yuan a year every community gets first (default: 0)")
+    p.add_argument("--max-weight", type=number, default=4.0,
+                   help="--decide needs: the largest weight of a need (default: 4)")
+    p.add_argument("--rounds", type=count, default=6, help="rounds of the search (default: 6)")
+    p.add_argument("--candidates", type=count, default=8,
+                   help="candidates a round (default: 8)")
+    p.add_argument("--replications", type=count, default=3,
+                   help="replications a candidate in the search (default: 3)")
+    p.add_argument("--confirm", type=count, default=3,
+                   help="best candidates confirmed on fresh seeds (default: 3)")
+    p.add_argument("--confirm-replications", type=count, default=20,
+                   help="fresh replications of the confirmation (default: 20)")
+    p.add_argument("--seed", type=count, default=20261130,
+                   help="seed of the sampler and of the runs (default: 20261130)")
+    p.add_argument("--scale", type=number, default=None,
+                   help="scale of the runs (default: the scenario's)")
+    p.add_argument("--days", type=count, default=None,
+                   help="days a run (default: the scenario's)")
+    add_executor_arguments(p)
+    p.add_argument("--results", type=path, default=None,
+                   help="result store of the runs (default: results/optimise-SCENARIO; new or "
+                   "this search's, to go on)")
+    p.add_argument("--out", type=path, default=None,
+                   help="folder for the report (optimise.md), optimise.csv, optimise.png, "
+                   "optimise.json, best.toml and the rounds (default: output/optimise-SCENARIO)")
+
+
+def run_optimise(args) -> int:
+    from analysis import optimise
+
+    return optimise.run(args)
 
 
 def add_discover_parser(subparsers) -> None:

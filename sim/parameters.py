@@ -113,11 +113,16 @@ SCHEMA: dict[str, dict[str, Param]] = {
     },
     "funding": {
         "scheme": P("uniform", "-", "seed 002", "how the serve-the-people fund is divided",
-                    choices=("uniform", "by_class", "per_capita", "needs_based")),
+                    choices=("uniform", "by_class", "class_shares", "per_capita", "needs_based")),
         "uniform": P(200_000, "yuan/community/year", "seed 001/002", "uniform amount",
                      lo=0, hi=1e9),
         "by_class": P(per(CLASSES, (150_000, 300_000, 150_000, 100_000)),
                       "yuan/community/year", "seed 000/002", "amount by class", lo=0, hi=1e9),
+        "class_shares": P(per(CLASSES, (10.5, 19.8, 3.3, 2.0)),
+                          "relative weight", "seed 000/002: the reform's class totals in million "
+                          "yuan (70 x 150k, 66 x 300k, 22 x 150k, 20 x 100k)", "class_shares: each class's "
+                          "part of the total (normalised), divided evenly among its communities",
+                          lo=0, hi=1e12),
         "per_capita": P(17.8, "yuan/person/year", "seed 002: 35.6 M yuan / 2 M people",
                         "per-capita amount", lo=0, hi=1e5),
         "need_weights": P({"old_residents": 1.0, "migrants": 0.5, "elderly": 0.5,
@@ -126,6 +131,9 @@ SCHEMA: dict[str, dict[str, Param]] = {
                           "resident concerned, on top of 1 per resident", lo=0, hi=100),
         "total": P(0, "yuan/year", "seed 002: 35,600,000 held constant", "fixed city total the "
                    "scheme must meet (0 = none)", lo=0, hi=1e12),
+        "minimum": P(0, "yuan/community/year", "assumption: no floor", "class_shares, "
+                     "per_capita and needs_based: every community gets this first, the scheme "
+                     "divides the rest of the total", lo=0, hi=1e9),
         "allow_overdraft": P(False, "-", "assumption", "may a community spend beyond its fund"),
         "spending": P("even", "-", "assumption: committees spread the fund over the year",
                       "spending rule: 'even' — by day d of the budget year at most d/365 of the "

@@ -330,3 +330,36 @@ def test_a_csv_batch_on_a_dask_cluster_needs_no_shared_files(tmp_path, monkeypat
                                       read_parts(tmp_path / "local" / table), check_exact=True)
     assert Store(tmp_path / "cluster").record()["configs"]["small-city.p00000"][
         "city_csv_sha256"] == experiment.configs[0].scenario.city_sha256
+
+
+def seeded(tmp_path, seeds: str, extra: str = ""):
+    """The small experiment with its run seeds listed (its scenarios are shipped names)."""
+    text = SMALL.read_text().replace("replications = 4\n", f"seeds = {seeds}\n{extra}")
+    path = tmp_path / "seeded.toml"
+    path.write_text(text)
+    return path
+
+
+def test_listed_seeds_are_the_run_seeds_and_a_run_reruns_with_its_own(tmp_path):
+    exp = load(seeded(tmp_path, "[1000, 1001]")).resolve()
+    assert exp.replications == 2
+    assert {(t.replication, t.seed) for t in exp.tasks()} == {(0, 1000), (1, 1001)}
+    out = tmp_path / "r"
+    report = run_batch(load(seeded(tmp_path, "[1000, 1001]")), out, workers=0, progress=False)
+    assert report.ok
+    run = "classified.p00000.r00001"
+    stored = pd.read_parquet(out / "summary" / f"{run}.parquet")
+    assert (stored["seed"] == 1001).all()
+    pd.testing.assert_frame_equal(rerun(out, run)["summary"], stored, check_exact=True)
+
+
+@pytest.mark.parametrize("seeds, extra, says", [
+    ("[1, 1]", "", "distinct whole numbers"),
+    ("[]", "", "distinct whole numbers"),
+    ("[-1]", "", "seeds[0]"),
+    ("[1, 2]", "replications = 3\n", "the number of seeds listed (2)"),
+])
+def test_bad_seed_lists_are_refused(tmp_path, seeds, extra, says):
+    with pytest.raises(InputError, match=says.replace("(", r"\(").replace(")", r"\)")
+                       .replace("[", r"\[").replace("]", r"\]")):
+        load(seeded(tmp_path, seeds, extra))

@@ -7,7 +7,6 @@ import math
 import subprocess
 import sys
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 
 from analysis import calibrate
 from analysis import targets as published
+from analysis.search import Rounds
 from sim.errors import InputError
 from sim.scenario import SCENARIO_DIR, load
 
@@ -122,7 +122,7 @@ def test_tiny_calibration_writes_a_new_scenario_and_a_report(tmp_path):
     args = argparse.Namespace(scale=0.002, days=20, replications=2, evaluations=5,
                               verify_scale=0.002, verify_replications=2, workers=1, draws=2,
                               warmup_years=0, targets=None, out=tmp_path / "fit",
-                              replace_shipped=False)
+                              results=tmp_path / "runs", replace_shipped=False)
     assert calibrate.run(args) == 0
     assert (SCENARIO_DIR / "calibrated.toml").read_bytes() == shipped  # not told to replace it
     fitted = tomllib.loads((args.out / "calibrated.toml").read_text())
@@ -153,8 +153,13 @@ def test_the_fit_recovers_known_parameters_from_the_models_own_output(tmp_path):
     truth = calibrate.start(base) * np.array([1.0, 1.25, 1.4, 0.85])
     truth[0] = base["behaviour"]["case_satisfaction_base"] + 0.6
     fixed = {"run": {"warmup_years": 1}}
-    with ThreadPoolExecutor(1) as pool:
-        sim = calibrate.Simulator(pool, 0.01, 90, 3, fixed=fixed)
+    from sim.batch.runner import executor_for
+    from sim.command import OutputFolder
+
+    with OutputFolder(tmp_path / "out", "calibrate") as folder, executor_for(2) as executor:
+        rounds = Rounds(tmp_path / "runs", folder, "calibrate", calibrate.SCENARIO, scale=0.01,
+                        days=90, seed=calibrate.SEEDS_FROM, executor=executor, progress=False)
+        sim = calibrate.Simulator(rounds, 3, fixed=fixed)
         made = calibrate.mean_of(sim.runs(calibrate.overrides(truth, base)))
         targets = {k: published.Target(k, made[t.measure], t.uncertainty, t.unit, "fitted",
                                        t.measure, "", "synthetic", "")
@@ -170,41 +175,57 @@ def test_the_fit_recovers_known_parameters_from_the_models_own_output(tmp_path):
 
 
 def test_an_interrupted_fit_resumes_where_it_stopped(tmp_path, monkeypatch, capsys):
-    """Killed after three evaluations, the same command on the same folder takes those three from
-    its journal without running them again and ends with the fit of an uninterrupted run."""
-    def tiny(out):
+    """Killed during its fourth evaluation, the same command on the same folders takes the first
+    three from the result store without running them again and ends with the fit of an
+    uninterrupted run."""
+    def tiny(name):
         return argparse.Namespace(scale=0.002, days=20, replications=2, evaluations=5,
                                   verify_scale=0.002, verify_replications=1, workers=1, draws=1,
-                                  warmup_years=0, targets=None, out=out, replace_shipped=False)
+                                  warmup_years=0, targets=None, out=tmp_path / name,
+                                  results=tmp_path / f"{name}-runs", replace_shipped=False)
 
-    assert calibrate.run(tiny(tmp_path / "whole")) == 0
-    runs, calls = calibrate.Simulator.runs, []
+    assert calibrate.run(tiny("whole")) == 0
+    runs, calls = Rounds.run, []
 
-    def counted(self, over, fail_at=None):
-        calls.append(over)
+    def counted(self, label, candidates, fail_at=None, **kw):
+        calls.append(label)
         if fail_at is not None and len(calls) == fail_at:
             raise KeyboardInterrupt
-        return runs(self, over)
+        return runs(self, label, candidates, **kw)
 
-    monkeypatch.setattr(calibrate.Simulator, "runs", lambda self, over: counted(self, over, 4))
+    monkeypatch.setattr(Rounds, "run", lambda self, *a, **kw: counted(self, *a, fail_at=4, **kw))
     with pytest.raises(KeyboardInterrupt):
-        calibrate.run(tiny(tmp_path / "fit"))
-    journal = json.loads((tmp_path / "fit" / calibrate.JOURNAL).read_text())
-    assert len(journal["evaluations"]) == 3
+        calibrate.run(tiny("fit"))
+    assert len(list((tmp_path / "fit-runs" / "summary").glob("e000[123].*.parquet"))) == 3 * 2
     capsys.readouterr()
-    calls.clear()
-    monkeypatch.setattr(calibrate.Simulator, "runs", lambda self, over: counted(self, over))
-    assert calibrate.run(tiny(tmp_path / "fit")) == 0
+    monkeypatch.setattr(Rounds, "run", lambda self, *a, **kw: counted(self, *a, **kw))
+    assert calibrate.run(tiny("fit")) == 0
     out = capsys.readouterr().out
-    assert "resuming from 3 evaluations" in out and out.count("from the interrupted fit") == 3
+    assert out.count("from the result store") == 3
     whole = json.loads((tmp_path / "whole" / "calibration.json").read_text())
     resumed = json.loads((tmp_path / "fit" / "calibration.json").read_text())
     assert resumed["evaluations"] == whole["evaluations"]
-    # Runs this time: the fit's evaluations less the three, and the verification's one.
-    assert len(calls) == whole["evaluations"] - 3 + 1
     for name in ("calibrated.toml",):
         assert (tmp_path / "fit" / name).read_text() == (tmp_path / "whole" / name).read_text()
     assert resumed["parameters"] == whole["parameters"]
+
+
+def test_a_round_gives_the_moments_of_a_run_made_directly(tmp_path):
+    """The search layer changes how runs are made, not what they give: the batch engine's run of
+    a candidate has the moments of the model run directly with the same seed."""
+    from sim.batch.runner import executor_for
+    from sim.command import OutputFolder
+
+    base = load(calibrate.SCENARIO).params
+    over = calibrate.merged({"run": {"warmup_years": 0}},
+                            calibrate.overrides(calibrate.start(base) * 1.1, base))
+    with OutputFolder(tmp_path / "out", "calibrate") as folder, executor_for(0) as executor:
+        rounds = Rounds(tmp_path / "runs", folder, "calibrate", calibrate.SCENARIO, scale=0.002,
+                        days=20, seed=calibrate.SEEDS_FROM, executor=executor, progress=False)
+        sim = calibrate.Simulator(rounds, 2)
+        through = sim.runs(over)
+    direct = [calibrate.moments((over, 0.002, 20, seed)) for seed in sim.seeds]
+    assert through == direct
 
 
 @pytest.mark.parametrize("simulated, agrees", [(0.975, True), (0.965, True), (0.99, False)])

@@ -57,7 +57,7 @@ def test_by_class_without_total_is_unchecked(xining):
     assert amounts.sum() == 70 + 2 * 66 + 3 * 22 + 4 * 20
 
 
-@pytest.mark.parametrize("scheme", ["per_capita", "needs_based"])
+@pytest.mark.parametrize("scheme", ["per_capita", "needs_based", "class_shares"])
 def test_shares_sum_exactly_to_the_total(xining, scheme):
     for total in (TOTAL, TOTAL + 1, 1_000_003, 177, 0 if scheme == "per_capita" else 1):
         amounts = allocate(funding(scheme=scheme, total=total), *xining, "test")
@@ -123,15 +123,40 @@ def test_wrong_total_names_funding_total(xining, scheme, kw):
     assert f"{TOTAL + 1:,}" in msg
 
 
-def test_needs_based_needs_a_total(xining):
+@pytest.mark.parametrize("scheme", ["needs_based", "class_shares"])
+def test_a_share_scheme_needs_a_total(xining, scheme):
     with pytest.raises(InputError, match=r'my.toml: key "funding.total": expected a positive'):
-        allocate(funding(scheme="needs_based"), *xining, "my.toml")
+        allocate(funding(scheme=scheme), *xining, "my.toml")
+
+
+@pytest.mark.parametrize("scheme", ["per_capita", "needs_based", "class_shares"])
+def test_the_minimum_comes_first_and_the_scheme_divides_the_rest(xining, scheme):
+    plain = allocate(funding(scheme=scheme, total=TOTAL - 178 * 50_000), *xining, "test")
+    floored = allocate(funding(scheme=scheme, total=TOTAL, minimum=50_000), *xining, "test")
+    assert floored.sum() == TOTAL and (floored == plain + 50_000).all()
+    with pytest.raises(InputError, match=r'"funding.minimum": expected at most 200,000'):
+        allocate(funding(scheme=scheme, total=TOTAL, minimum=200_001), *xining, "test")
+
+
+def test_class_shares_weigh_the_classes_and_split_each_evenly(xining):
+    communities, classes = xining
+    amounts = allocate(funding(scheme="class_shares", total=TOTAL,
+                               class_shares={"A": 1.0, "B": 2.0, "C": 1.0, "D": 0.0}),
+                       communities, classes, "test")
+    assert amounts[classes == "D"].sum() == 0
+    assert amounts[classes == "B"].sum() == TOTAL // 2
+    for c in "ABC":
+        assert np.ptp(amounts[classes == c]) <= 1
+    with pytest.raises(InputError, match="class_shares.*positive weight"):
+        allocate(funding(scheme="class_shares", total=TOTAL, class_shares=dict.fromkeys("ABCD", 0.0)),
+                 communities, classes, "test")
 
 
 def test_by_class_needs_classes(xining):
     communities, _ = xining
     none = np.full(len(communities), "none")
-    with pytest.raises(InputError, match=r'my.toml: key "funding.scheme": expected a class'):
-        allocate(funding(scheme="by_class", total=TOTAL), communities, none, "my.toml")
+    for scheme in ("by_class", "class_shares"):
+        with pytest.raises(InputError, match=r'my.toml: key "funding.scheme": expected a class'):
+            allocate(funding(scheme=scheme, total=TOTAL), communities, none, "my.toml")
     # uniform funding works without classes
     assert allocate(funding(total=TOTAL), communities, none, "my.toml").sum() == TOTAL

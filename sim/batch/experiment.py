@@ -8,6 +8,7 @@ file, the key and what was expected (`InputError`), and nothing runs.
     scenarios = ["xining-uniform", "xining-classified"]   # the variants (or [[variants]] below)
     replications = 30                        # runs per variant and sweep point
     seed = 20240917                          # entropy of the experiment's SeedSequence
+    # seeds = [1000, 1001, 1002]             # or: these run seeds, one a replication
     days = 365                               # optional: overrides the scenarios' [run] days
     scale = 0.01                             # optional: overrides the scenarios' [run] scale
     keep = ["summary", "communities"]        # tables kept per run; add "daily" for daily series
@@ -40,6 +41,8 @@ Seeds (common random numbers): one `numpy.random.SeedSequence(seed)` spawns one 
 replication; replication r of every variant and sweep point runs with the same seed, and inside a
 run each stochastic subsystem draws from its own stream (sim.model.stream). Without `seed`, the
 batch draws fresh entropy once (63 bits, a valid `seed`) and records it in its result folder.
+`seeds` lists the run seeds instead (replication r runs with seeds[r]; `replications`, if given,
+must be its length): to repeat given runs, or to give a search's rounds the seeds of a calibration.
 
 Limits: at most 99,999 replications and 99,999 sweep points (run ids give each five digits), and
 at most 1,000,000 runs in all (variants x sweep points x replications), checked before anything
@@ -83,6 +86,7 @@ TOP_KEYS = {
     "variants": "[[variants]] tables: name, scenario, set",
     "replications": "runs per variant and sweep point",
     "seed": "entropy of the experiment's SeedSequence",
+    "seeds": "the run seeds, one a replication (instead of seed's)",
     "days": "days simulated (overrides the scenarios')",
     "scale": "share of residents simulated (overrides the scenarios')",
     "keep": "tables kept per run",
@@ -105,6 +109,7 @@ class Config:
     values: tuple  # swept values, in the order of the sweep's keys
     scenario: Scenario
     key: str  # "<variant>.p<point>": the stable prefix of its run ids
+    seeds: tuple | None = None  # explicit run seeds, one a replication (else the entropy's)
 
     def record(self, keys: tuple[str, ...]) -> dict:
         """As stored in the result folder's experiment.json: enough to re-run any of its runs.
@@ -115,6 +120,8 @@ class Config:
                   "params": self.scenario.params}
         if self.scenario.city_csv is not None:  # only then: synthetic cities' hashes unchanged
             record["city_csv_sha256"] = self.scenario.city_sha256
+        if self.seeds is not None:  # only then, likewise
+            record["seeds"] = list(self.seeds)
         return record
 
 
@@ -218,6 +225,7 @@ class Experiment:
     scale: float | None = None
     entropy: int | None = None
     configs: list[Config] = field(default_factory=list)
+    seeds: tuple | None = None  # explicit run seeds, one a replication
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -244,11 +252,13 @@ class Experiment:
                     if values else base
                 check_city_and_funding(scenario, where, checked)
                 configs.append(Config(variant, p, tuple(values), scenario,
-                                      f"{safe_name(variant)}.p{p:05d}"))
+                                      f"{safe_name(variant)}.p{p:05d}", self.seeds))
         self.configs = configs
         return self
 
     def seed_of(self, replication: int) -> int:
+        if self.seeds is not None:
+            return int(self.seeds[replication])
         return replication_seed(self.entropy, replication)
 
     def tasks(self) -> Iterator[Task]:
@@ -331,10 +341,15 @@ def load(name_or_path: str | Path) -> Experiment:
         if key in raw and not isinstance(raw[key], str):
             fail(key, "a string", raw[key])
     name = raw.get("name") or path.stem
-    if "replications" not in raw:
+    seeds = check_seeds(raw["seeds"], origin) if "seeds" in raw else None
+    if "replications" not in raw and seeds is None:
         raise InputError(f"{origin}: key \"replications\": expected a whole number of runs per "
                          f"variant and sweep point (1 to {MAX_REPLICATIONS:,}), but it is missing")
-    replications = whole(raw["replications"], 1, MAX_REPLICATIONS, "replications", origin)
+    replications = (whole(raw["replications"], 1, MAX_REPLICATIONS, "replications", origin)
+                    if "replications" in raw else len(seeds))
+    if seeds is not None and replications != len(seeds):
+        raise InputError(f"{origin}: key \"replications\": expected the number of seeds listed "
+                         f"({len(seeds)}), got {replications}")
     listed = raw.get("scenarios", raw.get("variants"))
     check_runs([len(listed) if isinstance(listed, list) else 1, 1, replications], origin)
     seed = whole(raw["seed"], 0, 2**63 - 1, "seed", origin) if "seed" in raw else None
@@ -356,7 +371,16 @@ def load(name_or_path: str | Path) -> Experiment:
                          [len(variants), replications]) if "sweep" in raw else None)
     return Experiment(name, raw.get("description", ""), path,
                       path.read_text(encoding="utf-8"), replications, seed, keep, variants, sweep,
-                      run.get("days"), run.get("scale"))
+                      run.get("days"), run.get("scale"), seeds=seeds)
+
+
+def check_seeds(value: Any, origin: str) -> tuple[int, ...]:
+    """A list of distinct whole-number run seeds (0 to 2**63 - 1), one a replication."""
+    if (not isinstance(value, list) or not value or len(value) > MAX_REPLICATIONS
+            or len(set(map(str, value))) != len(value)):
+        raise InputError(f"{origin}: key \"seeds\": expected a list of 1 to "
+                         f"{MAX_REPLICATIONS:,} distinct whole numbers, got {shown(value)}")
+    return tuple(whole(v, 0, 2**63 - 1, f"seeds[{i}]", origin) for i, v in enumerate(value))
 
 
 def check_runs(factors: list[int], origin: str) -> None:

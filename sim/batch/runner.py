@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -394,16 +394,19 @@ def prepare(experiment: Experiment, out: Path | str) -> Store:
 def run_batch(experiment: Experiment, out: Path | str, *, workers: int | None = None,
               cluster: str | None = None, window: int | None = None, progress: bool | None = None,
               resume: bool = False, worker: Callable | None = None, stream=None,
-              announce: Callable | None = None) -> BatchReport:
+              announce: Callable | None = None, executor: tuple | None = None) -> BatchReport:
     """Run every unfinished run of an experiment into the result folder `out`.
 
     In order: validate every config, connect to the executor, open (lock, check, tidy) the
-    folder, then `announce(report)` (runs done before), submit and write as results come."""
+    folder, then `announce(report)` (runs done before), submit and write as results come.
+    `executor`: (executor, slots, renew) of `executor_for` already open, for a caller that runs
+    several batches in a row (a search's rounds); else one is opened for this batch."""
     store = prepare(experiment, out)
     if resume and not store.exists():
         raise InputError(f"--resume: expected a result folder to resume at {store.folder}, but "
                          "there is none (leave out --resume to start the batch)")
-    with executor_for(workers, cluster) as (executor, slots, renew):
+    opened = nullcontext(executor) if executor else executor_for(workers, cluster)
+    with opened as (executor, slots, renew):
         store.open(experiment)
         try:
             wanted = {t.run_id for t in experiment.tasks()}

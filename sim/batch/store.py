@@ -383,7 +383,8 @@ def experiment_record(experiment: Experiment) -> dict:
         "configs": {c.key: c.record(experiment.keys) | {"hash": fingerprint[c.key]}
                     for c in experiment.configs},
         "seeds": "replication r runs with seed int(SeedSequence(entropy, spawn_key=(r,))"
-                 ".generate_state(1, uint64)[0] >> 1), the same for every variant and point",
+                 ".generate_state(1, uint64)[0] >> 1), the same for every variant and point; "
+                 "a config with its own list of seeds runs replication r with seeds[r]",
         "layout": LAYOUT,
         "versions": {"shequ": sim.__version__, "mesa": mesa.__version__, "numpy": np.__version__,
                      "pyarrow": pa.__version__, "python": sys.version.split()[0]},
@@ -457,5 +458,9 @@ def config_task(record: dict, run: str) -> Task:
                     prefix)
     entropy = int(record["entropy"])
     replication = int(rep)
+    seeds = c.get("seeds")
+    if seeds is not None and replication >= len(seeds):
+        raise InputError(f"{run}: expected a replication below {len(seeds)}, the seeds listed")
+    seed = int(seeds[replication]) if seeds is not None else replication_seed(entropy, replication)
     return Task(run_id(prefix, replication), record["experiment"], config, keys, replication,
-                replication_seed(entropy, replication), entropy, tuple(record["keep"]))
+                seed, entropy, tuple(record["keep"]))

@@ -1,0 +1,134 @@
+"""The search layer of `shequ calibrate` and `shequ optimise`: candidates run in rounds through the
+batch engine.
+
+A search (a fit, an optimisation) proposes candidates — nested scenario overrides — a round at a
+time. Each round is an experiment of the batch engine, written to the command's output folder as
+`rounds/<round>.toml` (a file `shequ batch` runs as it is) and run into one result store: one
+variant a candidate, every candidate with the same seeds (common random numbers, so that two
+candidates differ by their settings, not by the luck of the draw). The rounds run on local worker
+processes or a Dask cluster, and a search stopped half-way goes on where it stopped: proposing
+is deterministic given the results, so the same command proposes the same candidates again and
+the store skips the runs it already has. The round's size, not the number of workers, fixes what
+is proposed next, so the result is the same for any number of workers.
+
+    rounds = Rounds(results, out, "optimise", "xining-classified", scale=0.01, days=365,
+                    seed=1, executor=executor)
+    tables = rounds.run("round-01", {"c01": {...}, "c02": {...}}, replications=3)
+    tables["c01"]  # its summary rows: one per replication and class
+"""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import InputError
+
+
+class SearchError(Exception):
+    """A round could not finish (failed runs): the search cannot go on."""
+
+
+class Rounds:
+    """Rounds of candidates in one result store (`results`), their experiment files in the
+    claimed output folder `out` (an `OutputFolder`); `scenario`: a shipped name or a file;
+    `fixed`: nested overrides every candidate takes; `executor`: (executor, slots, renew) of
+    `sim.batch.runner.executor_for`, open for the whole search."""
+
+    def __init__(self, results: Path, out, name: str, scenario: str, *, scale: float, days: int,
+                 seed: int, executor: tuple, fixed: dict | None = None, progress: bool | None = None,
+                 keep: tuple = ("summary",)):
+        self.results, self.out, self.name, self.scenario = Path(results), out, name, scenario
+        self.scale, self.days, self.seed, self.keep = scale, days, seed, keep
+        self.fixed, self.progress = fixed or {}, progress
+        executor, slots, renew = executor
+        self.executor = [executor, slots, renew]
+        if renew is not None:  # a broken pool renewed in one round serves the next ones
+            def renewed():
+                self.executor[0] = renew()
+                return self.executor[0]
+            self.executor[2] = renewed
+        self.runs = 0  # runs made by this search (not taken from the store)
+
+    def text(self, label: str, candidates: dict[str, dict], seeds, replications) -> str:
+        """The round as an experiment file."""
+        lines = [f"# {self.name}, {label}: written by `shequ {self.name}`; `shequ batch` runs it "
+                 "as it is", f"name = {json.dumps(self.name)}", f"seed = {self.seed}",
+                 f"days = {self.days}", f"scale = {self.scale!r}",
+                 f"keep = {json.dumps(list(self.keep))}"]
+        lines.append(f"seeds = {json.dumps([int(s) for s in seeds])}" if seeds is not None
+                     else f"replications = {replications}")
+        if self.fixed:
+            lines += ["", "[set]", *assignments(self.fixed)]
+        for variant, over in candidates.items():
+            lines += ["", "[[variants]]", f"name = {json.dumps(variant)}",
+                      f"scenario = {json.dumps(self.scenario)}"]
+            if over:
+                lines += ["[variants.set]", *assignments(over)]
+        return "\n".join(lines) + "\n"
+
+    def run(self, label: str, candidates: dict[str, dict], *, replications: int | None = None,
+            seeds: list[int] | None = None) -> dict[str, pd.DataFrame]:
+        """Run a round (its runs not yet in the store); each candidate's summary rows."""
+        from sim.batch.experiment import load
+        from sim.batch.runner import BatchError, run_batch
+
+        path = self.out.write_text(f"rounds/{label}.toml",
+                                   self.text(label, candidates, seeds, replications))
+        experiment = load(path)
+        try:
+            report = run_batch(experiment, self.results, progress=self.progress,
+                               executor=tuple(self.executor))
+        except BatchError as e:
+            raise SearchError(str(e)) from None
+        except InputError as e:  # the store names its folder --out
+            raise type(e)(str(e).replace(f"--out {self.results}", f"--results {self.results}")) \
+                from None
+        self.runs += report.ran
+        if report.failed:
+            run, error = report.failed[0]
+            raise SearchError(f"{len(report.failed)} of {report.ran} runs of {label} failed, "
+                              f"e.g. {run}: {error}; the tracebacks are in {self.results}/manifest/")
+        return {c.variant: self.summary(experiment, c.key) for c in experiment.configs}
+
+    def summary(self, experiment, key: str) -> pd.DataFrame:
+        from sim.batch.experiment import run_id
+
+        return pd.concat([pd.read_parquet(self.results / "summary" / f"{run_id(key, r)}.parquet")
+                          for r in range(experiment.replications)], ignore_index=True)
+
+
+def assignments(over: dict, prefix: str = "") -> list[str]:
+    """Nested overrides as TOML lines `section.key = value` (tables by their entries)."""
+    lines = []
+    for key, value in over.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            lines += assignments(value, dotted + ".")
+        else:
+            lines.append(f"{dotted} = {toml_value(value, dotted)}")
+    return lines
+
+
+def toml_value(value, key: str) -> str:
+    if isinstance(value, bool) or isinstance(value, (int, str)) or (
+            isinstance(value, list) and all(isinstance(v, (int, str)) for v in value)):
+        return json.dumps(value)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return repr(value)
+    raise InputError(f"{key}: expected a number, string, boolean or list to write as TOML, got "
+                     f"{value!r}")
+
+
+def scenario_reference(name_or_path: str) -> str:
+    """How a round's experiment file names the scenario: a shipped name as it is, a file by its
+    absolute path (the file lives elsewhere than the round's)."""
+    from sim.scenario import SCENARIO_DIR, find_toml
+
+    path = find_toml(name_or_path, SCENARIO_DIR, "scenario")
+    try:
+        if path.resolve().parent == Path(SCENARIO_DIR).resolve() and path.stem == name_or_path:
+            return name_or_path
+    except OSError:
+        pass
+    return str(path.resolve())

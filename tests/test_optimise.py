@@ -1,0 +1,172 @@
+"""The best split of a fixed budget (`shequ optimise`): every candidate spends the total to the
+yuan; the search recovers a known optimum of a small synthetic objective; the same seed gives the
+same search whatever runs the rounds; the command resumes, confirms on fresh seeds and refuses
+bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import optimise
+from analysis.optimise import ClassSplit, NeedWeights, pick, search
+from sim import funding
+
+pytest.importorskip("optuna")  # the optional extra, installed by `.[test]`
+
+COUNTS = {"A": 70, "B": 66, "C": 22, "D": 20}  # the published classification
+TOTAL = 35_600_000
+
+
+@pytest.fixture(scope="module")
+def city():
+    communities, classes, funds, _ = optimise.city_of(
+        __import__("sim.scenario", fromlist=["load"]).load("xining-classified"), None)
+    return communities, classes, funds
+
+
+unit = st.floats(0, 1, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(u=st.tuples(unit, unit, unit), minimum=st.integers(0, 200_000))
+def test_every_class_split_spends_the_total_to_the_yuan_and_keeps_the_minimum(city, u, minimum):
+    communities, classes, _ = city
+    space = ClassSplit(COUNTS, TOTAL, minimum)
+    over = space.overrides(dict(zip(space.names, u)))["funding"]
+    funds = funding.allocate(over, communities, classes, "test")
+    assert funds.sum() == TOTAL
+    assert funds.min() >= minimum
+    for c in COUNTS:  # evenly within a class: at most a yuan apart
+        assert np.ptp(funds[classes == c]) <= 1
+
+
+def test_the_default_class_shares_are_the_reform_and_the_reference_is_found_again(city):
+    communities, classes, funds = city
+    from sim.parameters import SCHEMA
+
+    shares = {"scheme": "class_shares", "total": TOTAL, "minimum": 0,
+              "class_shares": SCHEMA["funding"]["class_shares"].default}
+    assert (funding.allocate(shares, communities, classes, "test") == funds).all()
+    space = ClassSplit(COUNTS, TOTAL)
+    parts = np.array([funds[classes == c].sum() for c in COUNTS]) / TOTAL
+    u = space.params_of(parts)
+    assert np.allclose(space.parts(u), parts, atol=1e-8)
+    described = space.describe(u)
+    assert described["fund_B"] == pytest.approx(300_000, abs=1)
+
+
+def test_a_minimum_beyond_the_total_is_refused(city):
+    communities, classes, _ = city
+    from sim.errors import InputError
+
+    with pytest.raises(InputError, match="funding.minimum"):
+        funding.allocate({"scheme": "class_shares", "total": TOTAL, "minimum": 250_000,
+                          "class_shares": dict.fromkeys("ABCD", 1.0)}, communities, classes, "t")
+
+
+def test_needs_weights_divide_the_total_exactly(city):
+    communities, classes, _ = city
+    space = NeedWeights(COUNTS, TOTAL, 50_000, 4.0, (communities, classes))
+    over = space.overrides(dict.fromkeys(space.names, 0.7))["funding"]
+    funds = funding.allocate(over, communities, classes, "test")
+    assert funds.sum() == TOTAL and funds.min() >= 50_000
+    assert sum(space.describe(dict.fromkeys(space.names, 0.7))[f"part_{c}"]
+               for c in COUNTS) == pytest.approx(1)
+
+
+def synthetic(target, noise=0.002, seed=7):
+    """A known optimum: minus the squared distance of the class parts from `target`, with the
+    same noise for every candidate of a replication (common random numbers)."""
+    space = ClassSplit(COUNTS, TOTAL)
+    rng = np.random.default_rng(seed)
+    shocks = rng.normal(0, noise, 3)
+
+    def evaluate(label, candidates):
+        out = {}
+        for name, over in candidates.items():
+            parts = np.array([over["funding"]["class_shares"][c] for c in COUNTS])
+            out[name] = -np.sum((parts - target) ** 2) + shocks
+        return out
+
+    return space, evaluate
+
+
+def test_the_search_recovers_a_known_optimum():
+    target = np.array([0.15, 0.45, 0.25, 0.15])
+    space, evaluate = synthetic(target)
+    found = search(space, evaluate, rounds=10, candidates=8, seed=3, direction="maximize",
+                   log=lambda line: None)
+    best = pick(found, "maximize", 1)[0]
+    parts = np.array([best.overrides["funding"]["class_shares"][c] for c in COUNTS])
+    assert np.abs(parts - target).max() < 0.08, parts
+    first = max(c.value for c in found if c.round == 1)
+    assert best.value > first  # the search did better than its random start
+
+
+def test_the_search_does_not_depend_on_the_order_results_come_in():
+    space, evaluate = synthetic(np.array([0.25, 0.25, 0.25, 0.25]))
+
+    def backwards(label, candidates):  # a round whose runs finish in another order
+        return dict(reversed(list(evaluate(label, dict(reversed(list(candidates.items()))))
+                                  .items())))
+
+    a = search(space, evaluate, rounds=3, candidates=4, seed=5, direction="maximize",
+               log=lambda line: None)
+    b = search(space, backwards, rounds=3, candidates=4, seed=5, direction="maximize",
+               log=lambda line: None)
+    assert [c.params for c in a] == [c.params for c in b]
+
+
+def shequ(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+def test_the_command_confirms_on_fresh_seeds_resumes_and_is_the_same_on_any_workers(tmp_path):
+    (tmp_path / "quick.toml").write_text(
+        'extends = "%s"\nname = "quick"\n[run]\nwarmup_years = 0\n'
+        % (__import__("sim.scenario", fromlist=["SCENARIO_DIR"]).SCENARIO_DIR
+           / "xining-classified.toml").resolve())
+    common = ["quick.toml", "--scale", "0.001", "--days", "5", "--rounds", "2", "--candidates",
+              "2", "--replications", "1", "--confirm", "1", "--confirm-replications", "2",
+              "--no-progress"]
+    first = shequ("optimise", *common, "--workers", "0", "--results", "r0", "--out", "o0",
+                  cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "paired replications" in first.stdout
+    result = json.loads((tmp_path / "o0" / "optimise.json").read_text())
+    assert result["runs"] == 2 * 2 * 1 + 2 * 2  # rounds x candidates, then 2 configs x 2 seeds
+    assert result["best"]["candidate"] != "r01c01"  # the reference is the baseline, not a pick
+    confirm = (tmp_path / "o0" / "rounds" / "confirm.toml").read_text()
+    round1 = (tmp_path / "o0" / "rounds" / "round-01.toml").read_text()
+    assert "seeds = [" in confirm and "seeds = [" not in round1  # fresh seeds, listed
+    again = shequ("optimise", *common, "--workers", "0", "--results", "r0", "--out", "o0",
+                  cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "o0" / "optimise.json").read_text())["runs"] == 0  # resumed
+    two = shequ("optimise", *common, "--workers", "2", "--results", "r2", "--out", "o2",
+                cwd=tmp_path)
+    assert two.returncode == 0, two.stderr
+    assert ((tmp_path / "o0" / "optimise.csv").read_text()
+            == (tmp_path / "o2" / "optimise.csv").read_text())
+    best = shequ("validate", "o0/best.toml", cwd=tmp_path)
+    assert best.returncode == 0 and "funds 35,600,000 yuan" in best.stdout
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--objective", "nothing"], "--objective nothing: expected an outcome"),
+    (["--objective", "escalation_share_departments"], "better higher or lower"),
+    (["--class", "E"], "--class E: expected city, worst"),
+    (["--minimum", "300000"], "--minimum 300,000: expected at most 200,000"),
+    (["--confirm-replications", "1"], "expected at least 2"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, says):
+    out = shequ("optimise", *args, "--out", "o", "--results", "r", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert says in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "o").exists() and not (tmp_path / "r").exists()
