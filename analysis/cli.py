@@ -139,6 +139,8 @@ def add_optimise_parser(subparsers) -> None:
     p.add_argument("--results", type=path, default=None,
                    help="result store of the runs (default: results/optimise-SCENARIO; new or "
                    "this search's, to go on)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of the report, its figure and the summary (default: en)")
     p.add_argument("--out", type=path, default=None,
                    help="folder for the report (optimise.md), optimise.csv, optimise.png, "
                    "optimise.json, best.toml and the rounds (default: output/optimise-SCENARIO)")
@@ -174,6 +176,8 @@ def add_discover_parser(subparsers) -> None:
                    "densest with at least this coverage (default: 0.5)")
     p.add_argument("--out", type=path, help="output folder (default: RESULTS/discover; new, "
                    "empty, or a discovery's)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of the summary, discover.md and the figure (default: en)")
 
 
 def run_discover(args) -> int:

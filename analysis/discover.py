@@ -52,15 +52,52 @@ class Question:
     below: float | None = None  # in the outcome's unit as shown (per cent for a share)
     above: float | None = None
 
-    def describe(self) -> str:
-        what = labels.label(self.outcome)
-        if self.versus:
-            what += f" of {self.variant} − {self.versus}"
-        else:
-            what += f" of {self.variant}"
+    def describe(self, lang: str = "en") -> str:
+        variant = f"{self.variant} − {self.versus}" if self.versus else self.variant
         side, value = ("below", self.below) if self.below is not None else ("above", self.above)
-        unit = labels.unit(self.outcome, difference=bool(self.versus))
-        return f"{what}, class {self.klass}, {side} {value:g} {unit}"
+        klass = say("city", lang) if self.klass == "city" else self.klass
+        return say("question", lang, label=labels.label(self.outcome, lang), variant=variant,
+                   klass=klass, side=say(side, lang), value=f"{value:g}",
+                   unit=labels.unit(self.outcome, lang, difference=bool(self.versus)))
+
+
+# What discover says: (en, zh), `{placeholders}` filled in.
+WORDS = {
+    "question": ("{label} of {variant}, class {klass}, {side} {value} {unit}",
+                 "{variant} 的{label}，类别 {klass}，{side} {value} {unit}"),
+    "below": ("below", "低于"), "above": ("above", "高于"), "city": ("city", "全市"),
+    "cases": ("Cases of interest: {question}: {k} of {n} sweep points ({share}).",
+              "关注的情形：{question}：{n} 个扫描点中的 {k} 个（{share}）。"),
+    "box": ("PRIM's box (step {i} of {steps} on the peeling trajectory): coverage {coverage} of "
+            "the cases of interest, density {density} of the points in it are cases (against "
+            "{overall} overall), mass {mass} of the points; restricted parameters:",
+            "PRIM 的盒子（剥离轨迹的第 {i}/{steps} 步）：覆盖 {coverage} 的关注情形，盒内 {density} "
+            "的点是关注情形（总体为 {overall}），包含 {mass} 的点；受限的参数："),
+    "limit": ("  {name} in [{low}, {high}] (swept {lo} to {hi}{qp})",
+              "  {name} ∈ [{low}, {high}]（扫描范围 {lo} 至 {hi}{qp}）"),
+    "none": ("  none: the box is the whole swept space", "  无：盒子即整个扫描空间"),
+    "title": ("# Scenario discovery: {question}", "# 情景发现：{question}"),
+    "from": ("From the result folder `{folder}` (`shequ discover`; EMA Workbench's PRIM and CART).",
+             "来自结果文件夹 `{folder}`（`shequ discover`；EMA Workbench 的 PRIM 与 CART）。"),
+    "prim": ("## PRIM: the reported box", "## PRIM：报告的盒子"),
+    "no restriction": ("(no restriction)", "（无限制）"),
+    "figure alt": ("PRIM's peeling trajectory: coverage against density",
+                   "PRIM 剥离轨迹：覆盖率与密度"),
+    "cart": ("## CART: the tree's leaves as boxes", "## CART：树的叶子（盒子）"),
+    "reported": ("reported box (step {i})", "报告的盒子（第 {i} 步）"),
+    "overall": ("share of cases overall", "总体中关注情形的比例"),
+    "coverage": ("coverage (share of the cases of interest in the box)",
+                 "覆盖率（盒内关注情形占全部关注情形的比例）"),
+    "density": ("density (share of the box's points that are cases)",
+                "密度（盒内点中关注情形的比例）"),
+    "trajectory": ("PRIM peeling trajectory", "PRIM 剥离轨迹"),
+    "restricted": ("restricted parameters", "受限参数数"),
+}
+
+
+def say(key: str, lang: str = "en", **values) -> str:
+    text = labels.pick(WORDS[key], lang)
+    return text.format(**values) if values else text
 
 
 def ema():
@@ -172,26 +209,25 @@ def box_limits(box, i: int, x: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- reporting ------------------------------------------------------------------------------
-def summary_text(found: Found) -> str:
+def summary_text(found: Found, lang: str = "en") -> str:
     """The finding in a few lines, as printed and at the top of discover.md."""
     t, i = found.trajectory, found.chosen
     step = t.loc[i]
-    lines = [f"Cases of interest: {found.question.describe()}: {int(found.y.sum())} of "
-             f"{len(found.y)} sweep points ({found.y.mean():.0%}).",
-             f"PRIM's box (step {i} of {len(t) - 1} on the peeling trajectory): coverage "
-             f"{step['coverage']:.0%} of the cases of interest, density {step['density']:.0%} "
-             f"of the points in it are cases (against {found.y.mean():.0%} overall), mass "
-             f"{step['mass']:.0%} of the points; restricted parameters:"]
+    lines = [say("cases", lang, question=found.question.describe(lang), k=int(found.y.sum()),
+                 n=len(found.y), share=f"{found.y.mean():.0%}"),
+             say("box", lang, i=i, steps=len(t) - 1, coverage=f"{step['coverage']:.0%}",
+                 density=f"{step['density']:.0%}", overall=f"{found.y.mean():.0%}",
+                 mass=f"{step['mass']:.0%}")]
     for r in found.limits.itertuples():
         qp = "" if math.isnan(r.qp) else f", qp {r.qp:.2g}"
-        lines.append(f"  {r.parameter} in [{r.low:.4g}, {r.high:.4g}] (swept {r.range_low:.4g} "
-                     f"to {r.range_high:.4g}{qp})")
+        lines.append(say("limit", lang, name=r.parameter, low=f"{r.low:.4g}", high=f"{r.high:.4g}",
+                         lo=f"{r.range_low:.4g}", hi=f"{r.range_high:.4g}", qp=qp))
     if found.limits.empty:
-        lines.append("  none: the box is the whole swept space")
+        lines.append(say("none", lang))
     return "\n".join(lines)
 
 
-def tradeoff_png(found: Found) -> bytes:
+def tradeoff_png(found: Found, lang: str = "en") -> bytes:
     from analysis.report import plt, png  # matplotlib on Agg, and one way to make a PNG
 
     t = found.trajectory
@@ -199,18 +235,18 @@ def tradeoff_png(found: Found) -> bytes:
     points = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22)
     chosen = t.loc[found.chosen]
     ax.scatter([chosen["coverage"]], [chosen["density"]], s=140, facecolors="none",
-               edgecolors="#c44e52", lw=2, label=f"reported box (step {found.chosen})")
-    ax.axhline(found.y.mean(), color="#888", lw=0.8, ls="--", label="share of cases overall")
-    ax.set_xlabel("coverage (share of the cases of interest in the box)")
-    ax.set_ylabel("density (share of the box's points that are cases)")
-    ax.set_title("PRIM peeling trajectory", fontsize=10)
-    fig.colorbar(points, ax=ax, label="restricted parameters")
+               edgecolors="#c44e52", lw=2, label=say("reported", lang, i=found.chosen))
+    ax.axhline(found.y.mean(), color="#888", lw=0.8, ls="--", label=say("overall", lang))
+    ax.set_xlabel(say("coverage", lang))
+    ax.set_ylabel(say("density", lang))
+    ax.set_title(say("trajectory", lang), fontsize=10)
+    fig.colorbar(points, ax=ax, label=say("restricted", lang))
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
     return png(fig)
 
 
-def markdown(found: Found, folder: Path) -> str:
+def markdown(found: Found, folder: Path, lang: str = "en") -> str:
     from analysis.report import markdown_table
 
     limits = found.limits.copy()
@@ -218,24 +254,25 @@ def markdown(found: Found, folder: Path) -> str:
         limits[col] = limits[col].map(lambda v: "" if math.isnan(v) else f"{v:.4g}")
     cart = found.cart_stats.reset_index().rename(columns={"index": "box"})
     return "\n\n".join([
-        f"# Scenario discovery: {found.question.describe()}",
-        f"From the result folder `{folder}` (`shequ discover`; EMA Workbench's PRIM and CART).",
-        summary_text(found).replace("\n  ", "\n- ").replace(":\n- ", ":\n\n- ", 1),
-        "## PRIM: the reported box", markdown_table(limits) if len(limits) else "(no restriction)",
-        "![PRIM's peeling trajectory: coverage against density](tradeoff.png)",
-        "## CART: the tree's leaves as boxes", markdown_table(cart.round(3)),
+        say("title", lang, question=found.question.describe(lang)),
+        say("from", lang, folder=folder),
+        summary_text(found, lang).replace("\n  ", "\n- ").replace(":\n- ", ":\n\n- ", 1)
+        .replace("：\n- ", "：\n\n- ", 1),
+        say("prim", lang), markdown_table(limits) if len(limits) else say("no restriction", lang),
+        f"![{say('figure alt', lang)}](tradeoff.png)",
+        say("cart", lang), markdown_table(cart.round(3)),
         markdown_table(found.cart_boxes.round(4).reset_index()),
     ]) + "\n"
 
 
-def write(found: Found, folder: Path, out) -> list[Path]:
+def write(found: Found, folder: Path, out, lang: str = "en") -> list[Path]:
     from sim.command import claimed
 
     with claimed(out, "discover") as claim:
         trajectory = found.trajectory.to_csv(index=False, float_format="%.6g")
-        return [claim.write_text("discover.md", markdown(found, folder)),
+        return [claim.write_text("discover.md", markdown(found, folder, lang)),
                 claim.write_text("discover.csv", trajectory),
-                claim.write_bytes("tradeoff.png", tradeoff_png(found))]
+                claim.write_bytes("tradeoff.png", tradeoff_png(found, lang))]
 
 
 # ---- the command (its parser is in analysis/cli.py, so that `shequ` starts quickly) --------
@@ -253,8 +290,11 @@ def run(args) -> int:
     x, _, y = cases(summary, record.get("sweep_keys") or [], question)
     out = args.out or args.results / "discover"
     check_folder(out, "discover")
+    from sim.viz.labels import require_fonts
+
+    require_fonts(args.lang)
     found = discover(x, y, question, args.coverage)
-    print(summary_text(found))
-    written = write(found, args.results, out)
+    print(summary_text(found, args.lang))
+    written = write(found, args.results, out, args.lang)
     print(f"\nwritten: {', '.join(str(p) for p in written)}")
     return 0

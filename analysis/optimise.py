@@ -174,9 +174,8 @@ class Objective:
         return float(np.nanmean(self.per_replication(summary)))
 
     def describe(self, lang: str = "en") -> str:
-        where = {"city": "city-wide", WORST: "of the worst class"}.get(self.klass,
-                                                                         f"in class {self.klass}")
-        return f"{labels.label(self.outcome, lang)} {where}"
+        key = {"city": "city-wide", WORST: "worst class"}.get(self.klass, "in class")
+        return say(key, lang, label=labels.label(self.outcome, lang), k=self.klass)
 
     def shown(self, value: float, signed: bool = False) -> str:
         """One decimal more than the label table's: the splits of one total differ by little."""
@@ -373,6 +372,9 @@ def run(args) -> int:
     if args.confirm_replications < 2:
         raise InputError(f"--confirm-replications {args.confirm_replications}: expected at "
                          "least 2 (a paired interval needs two)")
+    from sim.viz.labels import require_fonts
+
+    require_fonts(args.lang)  # Chinese figures need a CJK font: said before anything runs
     scenario = load_scenario(args.scenario)
     space, reference, columns = space_of(args, scenario)
     if objective.outcome not in columns:
@@ -419,7 +421,7 @@ def run(args) -> int:
             winner = pick_confirmed(confirmed, objective)
             result = Result(args, name, objective, space, found, best, confirmed, winner,
                             rounds.runs, time.monotonic() - began, setup,
-                            objective.value(tables["reference"]), out)
+                            objective.value(tables["reference"]), out, args.lang)
             for file, content in result.files().items():
                 (folder.write_bytes if isinstance(content, bytes) else folder.write_text)(
                     file, content)
@@ -439,6 +441,116 @@ def pick_confirmed(confirmed: list[Confirmed], objective: Objective) -> Confirme
     return max(confirmed, key=lambda c: objective.better * c.mean)
 
 
+# What the report, the terminal and the figure say: (en, zh), `{placeholders}` filled in.
+WORDS = {
+    "title": ("# The best split of {total} yuan: {name}", "# {name}：{total} 元的最佳分配"),
+    "objective": ("Objective: {objective} ({unit}), {better} is better. Every community first "
+                  "gets {minimum} yuan; the search divides the rest ({how}). Made by `{command}`.",
+                  "目标：{objective}（{unit}），越{better}越好。每个社区先得 {minimum} 元，其余由搜索"
+                  "分配（{how}）。命令：`{command}`。"),
+    "higher": ("higher", "高"), "lower": ("lower", "低"),
+    "by class": ("by class", "按类别"), "by needs": ("by the needs-based formula", "按需求公式"),
+    "answer": ("## The answer", "## 结论"),
+    "none better": ("No split the search found beats the scenario's own split on {objective}: the "
+                    "best on fresh seeds, {split} (10k yuan a community, by class), differs by "
+                    "{d} {dunit} [{low}, {high}] over {n} paired replications (probability {p} "
+                    "that it is really better).",
+                    "搜索到的分配方案在{objective}上都不优于情景自身的分配：新种子下最好的方案 {split}"
+                    "（每个社区，万元，按类别）与之相差 {d} {dunit} [{low}, {high}]（{n} 组配对重复；"
+                    "真正更好的概率 {p}）。"),
+    "better": ("The best split found gives each community {split} (10k yuan a year, by class); "
+               "against the scenario's own split it {verb} {objective} by {d} {dunit} "
+               "[{low}, {high}] over {n} fresh paired replications; the probability that it is "
+               "really better is {p}.",
+               "找到的最佳分配给每个社区 {split}（万元/年，按类别）；与情景自身的分配相比，{objective}"
+               "{verb} {d} {dunit} [{low}, {high}]（{n} 组新种子配对重复）；真正更好的概率为 {p}。"),
+    "raises": ("raises", "提高"), "lowers": ("lowers", "降低"),
+    "zero inside": (" The interval includes zero: on these replications the best split cannot be "
+                    "told apart from the reference.",
+                    "区间包含零：在这些重复中，最佳方案与参照方案无法区分。"),
+    "on average": (" on average", "（平均）"),
+    "landscape": ("The {n} splits searched range from {low} to {high} {unit}",
+                  "搜索的 {n} 个分配方案介于 {low} 与 {high} {unit} 之间"),
+    "rank": ("; the scenario's own split, at {value}, ranks {rank} of {n}",
+             "；情景自身的分配为 {value}，排第 {rank}/{n}"),
+    "curse": (" (search means, which the winner's curse flatters at the top).",
+              "（搜索均值；排在前面的因“赢家诅咒”而偏高）。"),
+    "confirmed": ("## The splits confirmed on fresh seeds", "## 新种子下的确认"),
+    "confirmed text": ("The best {k} of the search and the reference (the scenario's own split), "
+                       "each on the same {n} fresh seeds; the difference is paired (candidate − "
+                       "reference) with its 95 % t-interval; P(better) is the probability that "
+                       "the candidate is really better (flat prior, Student-t). Funds in 10k yuan "
+                       "a community a year{mean}; means in {unit}; differences in {dunit}.",
+                       "搜索中最好的 {k} 个方案与参照方案（情景自身的分配），在同样的 {n} 个新种子上"
+                       "运行；差值为配对差（方案 − 参照）及其 95% t 区间；P(更好) 为方案真正更好的概率"
+                       "（平坦先验，t 分布）。经费为每个社区每年的万元数{mean}；均值单位 {unit}；差值单位"
+                       " {dunit}。"),
+    "class mean": (" (the class mean)", "（类别平均）"),
+    "candidate": ("candidate", "方案"), "fund": ("{c} fund", "{c} 类经费"),
+    "search mean": ("search mean", "搜索均值"), "confirmed mean": ("confirmed mean", "确认均值"),
+    "difference": ("difference", "差值"), "p better": ("P(better)", "P(更好)"),
+    "reference": ("reference (the scenario's own split)", "参照（情景自身的分配）"),
+    "best": (" (best)", "（最佳）"),
+    "main": ("## What the best split does to the main outcomes", "## 最佳方案对主要结果的影响"),
+    "main text": ("City-wide, paired against the reference on the fresh seeds. The objective is "
+                  "one outcome: the others may move the wrong way, and this table says whether "
+                  "they do.",
+                  "全市，与参照方案在新种子上配对比较。目标只是一个结果：其他结果可能朝坏的方向变化，"
+                  "本表显示是否如此。"),
+    "outcome": ("outcome", "结果"), "interval": ("95 % interval", "95% 区间"),
+    "search": ("## The search", "## 搜索"),
+    "search text": ("{rounds} rounds of {candidates} candidates (Optuna's TPE sampler, "
+                    "multivariate, seed {seed}; the first round random and beginning with the "
+                    "reference where it is a split of the same total), each the mean of "
+                    "{replications} replications with the same seeds for every candidate, at "
+                    "scale {scale} over {days} days; {runs} runs in all, {made} of them made by "
+                    "this invocation in {minutes} min (the others were in the result store "
+                    "already).",
+                    "{rounds} 轮、每轮 {candidates} 个方案（Optuna 的 TPE 采样器，多元，种子 {seed}；"
+                    "第一轮随机，并以参照方案开头——若它是同一总额的分配），每个方案为 {replications} "
+                    "次重复的均值，所有方案使用相同的种子，规模 {scale}，{days} 天；共 {runs} 次运行，"
+                    "本次调用运行了 {made} 次，用时 {minutes} 分钟（其余已在结果库中）。"),
+    "figure alt": ("the search and the confirmation", "搜索与确认"),
+    "round": ("round", "轮次"), "best so far": ("best so far", "目前最佳"),
+    "its mean": ("its search mean ({unit})", "其搜索均值（{unit}）"),
+    "read": ("## How to read it", "## 如何阅读"),
+    "read 1": ("- The search mean of the best candidate is biased upward (the winner's curse); "
+               "the confirmed mean, on seeds the search never saw, is not.",
+               "- 最佳方案的搜索均值偏高（赢家诅咒）；确认均值来自搜索从未用过的种子，没有这种偏差。"),
+    "read 2": ("- Every candidate spends the same total, to the yuan (largest remainder).",
+               "- 每个方案花费相同的总额，精确到元（最大余数法）。"),
+    "read 3": ("- The model runs at scale {scale}; what a split does at full scale is confirmed "
+               "by running best.toml there (`shequ run best.toml --scale 1`).",
+               "- 模型以规模 {scale} 运行；方案在全规模下的效果可运行 best.toml 确认"
+               "（`shequ run best.toml --scale 1`）。"),
+    "read 4": ("- The search covers the splits it tried; a better one may exist where it did not "
+               "look. The table of every candidate is optimise.csv.",
+               "- 搜索只覆盖它尝试过的方案；未搜索之处可能有更好的。全部方案见 optimise.csv。"),
+    "terminal head": ("{candidate:10s} {funds:34s} {mean:>8s} {vs:>26s} {p:>9s}",
+                      "{candidate:10s} {funds:30s} {mean:>8s} {vs:>24s} {p:>9s}"),
+    "funds by class": ("funds by class (10k yuan)", "各类经费（万元）"),
+    "mean": ("mean", "均值"), "vs reference": ("vs reference [95 %]", "与参照之差 [95%]"),
+    "the search": ("The search: {objective}", "搜索：{objective}"),
+    "candidate axis": ("candidate", "方案"),
+    "candidate legend": ("candidate (colour: round)", "方案（颜色：轮次）"),
+    "own split": ("the scenario's own split", "情景自身的分配"),
+    "fund axis": ("fund a community (10k yuan a year)", "每个社区的经费（万元/年）"),
+    "against funds": ("Against each class's fund", "与各类经费的关系"),
+    "class k": ("class {k}", "{k} 类"),
+    "vs axis": ("{label} vs reference ({dunit})", "{label}：与参照之差（{dunit}）"),
+    "confirmed title": ("Confirmed on {n} fresh seeds (95 % interval)",
+                        "在 {n} 个新种子上确认（95% 区间）"),
+    "city-wide": ("{label} city-wide", "全市{label}"),
+    "worst class": ("{label} of the worst class", "最差类别的{label}"),
+    "in class": ("{label} in class {k}", "{k} 类社区的{label}"),
+}
+
+
+def say(key: str, lang: str = "en", **values) -> str:
+    text = labels.pick(WORDS[key], lang)
+    return text.format(**values) if values else text
+
+
 # ---- what is written ----------------------------------------------------------------------------
 def wan(yuan: float) -> str:
     return f"{yuan * 1e-4:,.1f}"
@@ -448,62 +560,61 @@ class Result:
     """The optimisation's report page, tables, figure and best scenario."""
 
     def __init__(self, args, name, objective, space, found, best, confirmed, winner, ran,
-                 seconds, setup, reference_mean=math.nan, out: Path = Path(".")):
+                 seconds, setup, reference_mean=math.nan, out: Path = Path("."),
+                 lang: str = "en"):
         self.args, self.name, self.objective, self.space = args, name, objective, space
         self.found, self.best, self.confirmed, self.winner = found, best, confirmed, winner
         self.ran, self.seconds, self.setup = ran, seconds, setup
-        self.reference_mean, self.out = reference_mean, Path(out)
+        self.reference_mean, self.out, self.lang = reference_mean, Path(out), lang
         self.total_runs = (args.rounds * args.candidates * args.replications
                            + (len(confirmed) + 1) * winner.n)
         self.by_name = {c.name: c for c in found}
         self._files = None
 
+    def say(self, key: str, **values) -> str:
+        return say(key, self.lang, **values)
+
     def split(self, name: str) -> str:
         d = self.space.describe(self.by_name[name].params)
         return " / ".join(f"{c} {wan(d[f'fund_{c}'])}" for c in self.space.counts) + (
-            " on average" if isinstance(self.space, NeedWeights) else "")
+            self.say("on average") if isinstance(self.space, NeedWeights) else "")
 
     def sentence(self) -> str:
         w, o = self.winner, self.objective
-        unit = labels.unit(o.outcome, difference=True)
+        common = dict(objective=o.describe(self.lang), split=self.split(w.name),
+                      dunit=labels.unit(o.outcome, self.lang, difference=True),
+                      low=o.shown(w.low, True), high=o.shown(w.high, True), n=w.n,
+                      p=f"{w.p_better:.2f}")
         if o.better * w.difference <= 0:
-            return (f"No split the search found beats the scenario's own split on {o.describe()}: "
-                    f"the best on fresh seeds, {self.split(w.name)} (10k yuan a community, by "
-                    f"class), differs by {o.shown(w.difference, True)} {unit} "
-                    f"[{o.shown(w.low, True)}, {o.shown(w.high, True)}] over {w.n} paired "
-                    f"replications (probability {w.p_better:.2f} that it is really better).")
-        verb = "raises" if w.difference > 0 else "lowers"
-        text = (f"The best split found gives each community {self.split(w.name)} (10k yuan a "
-                f"year, by class); against the scenario's own split it {verb} "
-                f"{o.describe()} by {o.shown(abs(w.difference))} {unit} "
-                f"[{o.shown(w.low, True)}, {o.shown(w.high, True)}] over {w.n} fresh paired "
-                f"replications; the probability that it is really better is {w.p_better:.2f}.")
+            return self.say("none better", d=o.shown(w.difference, True), **common)
+        text = self.say("better", verb=self.say("raises" if w.difference > 0 else "lowers"),
+                        d=o.shown(abs(w.difference)), **common)
         if w.low <= 0 <= w.high:
-            text += (" The interval includes zero: on these replications the best split cannot be "
-                     "told apart from the reference.")
+            text += self.say("zero inside")
         return text
 
     def landscape(self) -> str:
         """Where the reference stands among the candidates searched (search means)."""
         o, values = self.objective, [c.value for c in self.found if math.isfinite(c.value)]
         ref = next((c for c in self.found if c.reference), None)
-        text = (f"The {len(values)} splits searched range from {o.shown(min(values))} to "
-                f"{o.shown(max(values))} {labels.unit(o.outcome)}")
+        text = self.say("landscape", n=len(values), low=o.shown(min(values)),
+                        high=o.shown(max(values)), unit=labels.unit(o.outcome, self.lang))
         if ref is not None:
             rank = 1 + sum(o.better * v > o.better * ref.value for v in values)
-            text += (f"; the scenario's own split, at {o.shown(ref.value)}, ranks {rank} of "
-                     f"{len(values)}")
-        return text + " (search means, which the winner's curse flatters at the top)."
+            text += self.say("rank", value=o.shown(ref.value), rank=rank, n=len(values))
+        return text + self.say("curse")
 
     def summary_text(self) -> str:
+        o = self.objective
         lines = ["", self.sentence(), "",
-                 f"{'candidate':10s} {'funds by class (10k yuan)':34s} {'mean':>8s} "
-                 f"{'vs reference [95 %]':>26s} {'P(better)':>9s}"]
+                 self.say("terminal head", candidate=self.say("candidate"),
+                          funds=self.say("funds by class"), mean=self.say("mean"),
+                          vs=self.say("vs reference"), p=self.say("p better"))]
         for c in self.confirmed:
-            lines.append(f"{c.name:10s} {self.split(c.name):34s} {self.objective.shown(c.mean):>8s} "
-                         f"{self.objective.shown(c.difference, True):>7s} "
-                         f"[{self.objective.shown(c.low, True)}, "
-                         f"{self.objective.shown(c.high, True)}]".ljust(26) + f" {c.p_better:9.2f}")
+            lines.append(f"{c.name:10s} {self.split(c.name):34s} {o.shown(c.mean):>8s} "
+                         f"{o.shown(c.difference, True):>7s} "
+                         f"[{o.shown(c.low, True)}, {o.shown(c.high, True)}]".ljust(26)
+                         + f" {c.p_better:9.2f}")
         return "\n".join(lines)
 
     def files(self) -> dict:
@@ -577,77 +688,65 @@ class Result:
         return "\n".join(lines) + "\n"
 
     def markdown(self) -> str:
-        a, o, w = self.args, self.objective, self.winner
-        unit, dunit = labels.unit(o.outcome), labels.unit(o.outcome, difference=True)
+        a, o, w, say = self.args, self.objective, self.winner, self.say
+        unit = labels.unit(o.outcome, self.lang)
+        dunit = labels.unit(o.outcome, self.lang, difference=True)
         classes = list(self.space.counts)
-        lines = [f"# The best split of {self.space.total:,} yuan: {self.name}", "",
-                 f"Objective: {o.describe()} ({unit}), {'higher' if o.better > 0 else 'lower'} "
-                 f"is better. Every community first gets {a.minimum:,} yuan; the search divides "
-                 f"the rest ({'by class' if a.decide == 'classes' else 'by the needs-based formula'}"
-                 f"). Made by `shequ optimise {a.scenario} --objective {o.outcome} --class "
-                 f"{o.klass} --decide {a.decide} --total {self.space.total} --minimum {a.minimum} "
-                 f"--rounds {a.rounds} --candidates {a.candidates} --replications "
-                 f"{a.replications} --confirm {a.confirm} --confirm-replications "
-                 f"{a.confirm_replications} --seed {a.seed}"
-                 + (f" --scale {a.scale:g}" if a.scale is not None else "")
-                 + (f" --days {a.days}" if a.days is not None else "") + "`.", "",
-                 "## The answer", "", self.sentence(), "", self.landscape(), "",
-                 "## The splits confirmed on fresh seeds", "",
-                 f"The best {len(self.confirmed)} of the search and the reference (the scenario's "
-                 f"own split), each on the same {w.n} fresh seeds; the difference is paired "
-                 "(candidate − reference) with its 95 % t-interval; P(better) is the probability "
-                 "that the candidate is really better (flat prior, Student-t). Funds in 10k yuan "
-                 f"a community a year{' (the class mean)' if a.decide == 'needs' else ''}; means "
-                 f"in {unit}; differences in {dunit}.", "",
-                 "| candidate | " + " | ".join(f"{c} fund" for c in classes)
-                 + " | search mean | confirmed mean | difference | P(better) |",
+        command = (f"shequ optimise {a.scenario} --objective {o.outcome} --class {o.klass} "
+                   f"--decide {a.decide} --total {self.space.total} --minimum {a.minimum} "
+                   f"--rounds {a.rounds} --candidates {a.candidates} --replications "
+                   f"{a.replications} --confirm {a.confirm} --confirm-replications "
+                   f"{a.confirm_replications} --seed {a.seed}"
+                   + (f" --scale {a.scale:g}" if a.scale is not None else "")
+                   + (f" --days {a.days}" if a.days is not None else "")
+                   + (f" --lang {self.lang}" if self.lang != "en" else ""))
+        lines = [say("title", total=f"{self.space.total:,}", name=self.name), "",
+                 say("objective", objective=o.describe(self.lang), unit=unit,
+                     better=say("higher" if o.better > 0 else "lower"),
+                     minimum=f"{a.minimum:,}",
+                     how=say("by class" if a.decide == "classes" else "by needs"),
+                     command=command), "",
+                 say("answer"), "", self.sentence(), "", self.landscape(), "",
+                 say("confirmed"), "",
+                 say("confirmed text", k=len(self.confirmed), n=w.n, unit=unit, dunit=dunit,
+                     mean=say("class mean") if a.decide == "needs" else ""), "",
+                 "| " + " | ".join([say("candidate"), *(say("fund", c=c) for c in classes),
+                                    say("search mean"), say("confirmed mean"),
+                                    say("difference"), say("p better")]) + " |",
                  "|---" * (len(classes) + 5) + "|"]
         ref = next((c for c in self.found if c.reference), None)
-        lines.append("| reference (the scenario's own split) | "
+        lines.append(f"| {say('reference')} | "
                      + " | ".join(wan(self.space.reference_funds[k]) for k in classes)
                      + f" | {o.shown(ref.value) if ref else '–'} | {o.shown(self.reference_mean)} "
                      "| | |")
         for c in self.confirmed:
             d = self.space.describe(self.by_name[c.name].params)
-            lines.append(f"| {c.name}{' (best)' if c is w else ''} | "
+            lines.append(f"| {c.name}{say('best') if c is w else ''} | "
                          + " | ".join(wan(d[f"fund_{k}"]) for k in classes)
                          + f" | {o.shown(self.by_name[c.name].value)} | {o.shown(c.mean)} | "
                          f"{o.shown(c.difference, True)} [{o.shown(c.low, True)}, "
                          f"{o.shown(c.high, True)}] | {c.p_better:.2f} |")
-        lines += ["", "## What the best split does to the main outcomes", "",
-                  "City-wide, paired against the reference on the fresh seeds. The objective is "
-                  "one outcome: the others may move the wrong way, and this table says whether "
-                  "they do.", "",
-                  "| outcome | difference | 95 % interval |", "|---|---|---|"]
+        lines += ["", say("main"), "", say("main text"), "",
+                  f"| {say('outcome')} | {say('difference')} | {say('interval')} |",
+                  "|---|---|---|"]
         for name, (d, low, high) in w.outcomes.items():
-            lines.append(f"| {labels.titled(name, difference=True)} | "
+            lines.append(f"| {labels.titled(name, self.lang, difference=True)} | "
                          f"{labels.shown(name, d, True)} | [{labels.shown(name, low, True)}, "
                          f"{labels.shown(name, high, True)}] |")
         per_round = []
         for r in range(1, a.rounds + 1):
             so_far = pick([c for c in self.found if c.round <= r], o.direction, 1)[0]
             per_round.append(f"| {r} | {so_far.name} | {o.shown(so_far.value)} |")
-        lines += ["", "## The search", "",
-                  f"{a.rounds} rounds of {a.candidates} candidates (Optuna's TPE sampler, "
-                  f"multivariate, seed {a.seed}; the first round random and beginning with the "
-                  f"reference where it is a split of the same total), each the mean of "
-                  f"{a.replications} replications with the same seeds for every candidate, at "
-                  f"scale {self.setup['scale']:g} over {self.setup['days']} days; "
-                  f"{self.total_runs:,} runs in all, {self.ran:,} of them made by this "
-                  f"invocation in {self.seconds / 60:.1f} min (the others were in the result "
-                  "store already).", "",
-                  "![the search and the confirmation](optimise.png)", "",
-                  f"| round | best so far | its search mean ({unit}) |", "|---|---|---|",
-                  *per_round, "",
-                  "## How to read it", "",
-                  "- The search mean of the best candidate is biased upward (the winner's curse); "
-                  "the confirmed mean, on seeds the search never saw, is not.",
-                  "- Every candidate spends the same total, to the yuan (largest remainder).",
-                  f"- The model runs at scale {self.setup['scale']:g}; what a split does at "
-                  "full scale is confirmed by running best.toml there (`shequ run best.toml "
-                  "--scale 1`).",
-                  "- The search covers the splits it tried; a better one may exist where it did "
-                  "not look. The table of every candidate is optimise.csv."]
+        lines += ["", say("search"), "",
+                  say("search text", rounds=a.rounds, candidates=a.candidates, seed=a.seed,
+                      replications=a.replications, scale=f"{self.setup['scale']:g}",
+                      days=self.setup["days"], runs=f"{self.total_runs:,}", made=f"{self.ran:,}",
+                      minutes=f"{self.seconds / 60:.1f}"), "",
+                  f"![{say('figure alt')}](optimise.png)", "",
+                  f"| {say('round')} | {say('best so far')} | {say('its mean', unit=unit)} |",
+                  "|---|---|---|", *per_round, "",
+                  say("read"), "", say("read 1"), say("read 2"),
+                  say("read 3", scale=f"{self.setup['scale']:g}"), say("read 4")]
         return "\n".join(lines) + "\n"
 
     def figure(self) -> bytes:
@@ -657,31 +756,34 @@ class Result:
         import matplotlib.pyplot as plt
 
         from analysis.report import png
+        from sim.viz.labels import require_fonts
 
-        o = self.objective
+        require_fonts(self.lang)
+        o, say = self.objective, self.say
         f = labels.factor(o.outcome)
+        titled = labels.titled(o.outcome, self.lang)
         fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4))
         xs = np.arange(1, len(self.found) + 1)
         values = np.array([c.value for c in self.found]) * f
         left.scatter(xs, values, c=[c.round for c in self.found], cmap="viridis", s=18,
-                     label="candidate (colour: round)")
+                     label=say("candidate legend"))
         ref = [i for i, c in enumerate(self.found) if c.reference]
         if ref:
             left.scatter(xs[ref], values[ref], marker="*", s=160, color="tab:red",
-                         label="the scenario's own split")
+                         label=say("own split"))
         sign = 1 if o.better > 0 else -1
         left.plot(xs, sign * np.fmax.accumulate(sign * values), color="black", lw=1,
-                  label="best so far")
-        left.set_xlabel("candidate")
-        left.set_ylabel(labels.titled(o.outcome))
-        left.set_title(f"The search: {o.describe()}", fontsize=10)
+                  label=say("best so far"))
+        left.set_xlabel(say("candidate axis"))
+        left.set_ylabel(titled)
+        left.set_title(say("the search", objective=o.describe(self.lang)), fontsize=10)
         left.legend(fontsize=8)
         for k in self.space.counts:  # where the search looked, class by class
             funds = [self.space.describe(c.params)[f"fund_{k}"] * 1e-4 for c in self.found]
-            middle.scatter(funds, values, s=12, label=f"class {k}")
-        middle.set_xlabel("fund a community (10k yuan a year)")
-        middle.set_ylabel(labels.titled(o.outcome))
-        middle.set_title("Against each class's fund", fontsize=10)
+            middle.scatter(funds, values, s=12, label=say("class k", k=k))
+        middle.set_xlabel(say("fund axis"))
+        middle.set_ylabel(titled)
+        middle.set_title(say("against funds"), fontsize=10)
         middle.legend(fontsize=8)
         names = [c.name for c in self.confirmed]
         d = np.array([c.difference for c in self.confirmed]) * f
@@ -690,9 +792,9 @@ class Result:
         right.errorbar(d, np.arange(len(names)), xerr=err, fmt="o", color="tab:blue", capsize=3)
         right.axvline(0, color="grey", lw=1)
         right.set_yticks(np.arange(len(names)), names)
-        right.set_xlabel(f"{labels.label(o.outcome)} vs reference "
-                         f"({labels.unit(o.outcome, difference=True)})")
-        right.set_title(f"Confirmed on {self.winner.n} fresh seeds (95 % interval)", fontsize=10)
+        right.set_xlabel(say("vs axis", label=labels.label(o.outcome, self.lang),
+                             dunit=labels.unit(o.outcome, self.lang, difference=True)))
+        right.set_title(say("confirmed title", n=self.winner.n), fontsize=10)
         return png(fig)
 
 

@@ -635,9 +635,6 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 def setup_language(lang: str) -> None:
     """Chinese needs a CJK font: found or a clear error, never boxes."""
-    from sim.viz.labels import setup_fonts
+    from sim.viz.labels import require_fonts
 
-    family = setup_fonts("en")
-    if lang == "zh" and not family:
-        raise InputError("--lang zh: expected a CJK font for Chinese labels, found none "
-                         "(install one, e.g. Debian's fonts-noto-cjk)")
+    require_fonts(lang)

@@ -82,8 +82,8 @@ class Rounds:
         except BatchError as e:
             raise SearchError(str(e)) from None
         except InputError as e:  # the store names its folder --out
-            raise type(e)(str(e).replace(f"--out {self.results}", f"--results {self.results}")) \
-                from None
+            raise type(e)(str(e).replace(f"--out {self.results}", f"--results {self.results}")
+                          .replace("use --out for", "use --results for")) from None
         self.runs += report.ran
         if report.failed:
             run, error = report.failed[0]

@@ -293,7 +293,42 @@ def check_class(klass: str, classes) -> None:
 
 
 # ---- reporting ------------------------------------------------------------------------------
-def format_table(analysis: Analysis) -> str:
+# What the table and the figure say in Chinese (`--lang zh`); English keeps the column names.
+WORDS = {
+    "spread": ("mean {mean}, sd {sd}, from {low} to {high} over the {n} points",
+               "均值 {mean}，标准差 {sd}，{n} 个点中从 {low} 到 {high}"),
+    "head": ("{output} ({variant}, class {klass}): {spread}",
+             "{output}（{variant}，类别 {klass}）：{spread}"),
+    "parameter": ("parameter", "参数"),
+    "S1": ("S1 (first order)", "S1（一阶）"), "ST": ("ST (total order)", "ST（总阶）"),
+    "no indices": ("does not vary:\nno indices", "不变：\n无指数"),
+    "variance": ("share of output variance", "输出方差的比例"),
+    "mu*": ("mu* (mean |effect| over the range)", "mu*（整个范围内 |效应| 的均值）"),
+    "sigma": ("sigma (interactions, non-linearity)", "sigma（交互、非线性）"),
+    "saltelli": ("Sobol indices", "Sobol 指数"), "morris": ("Morris screening", "Morris 筛选"),
+    "suptitle": ("{what} ({design}; class {klass}; {confidence} bootstrap intervals)",
+                 "{what}（{design}；类别 {klass}；{confidence} 自助法区间）"),
+}
+
+
+def say(key: str, lang: str = "en", **values) -> str:
+    from sim.labels import pick
+
+    text = pick(WORDS[key], lang)
+    return text.format(**values) if values else text
+
+
+def output_name(output: str, lang: str, labelled: bool = False) -> str:
+    """The summary column's name (researchers' English), or its label and unit (Chinese, or
+    `labelled`: a report's)."""
+    from sim import labels
+
+    if (labelled or lang != "en") and output in labels.OUTCOMES:
+        return labels.titled(output, lang)
+    return output
+
+
+def format_table(analysis: Analysis, lang: str = "en") -> str:
     """The indices as text: one block per variant and output, parameters by importance."""
     t, lines = analysis.table, []
     sobol = analysis.design.name == "saltelli"
@@ -301,17 +336,20 @@ def format_table(analysis: Analysis) -> str:
     for (variant, output), block in t.groupby(["variant", "output"], sort=False):
         block = block.sort_values("ST" if sobol else "mu_star", ascending=False)
         r0 = block.iloc[0]
-        spread = (f"mean {r0.output_mean:.4g}, sd {r0.output_sd:.3g}, from {r0.output_min:.4g} "
-                  f"to {r0.output_max:.4g} over the {analysis.design.n_points:,} points")
-        lines += ["", f"{output} ({variant}, class {analysis.klass}): {spread}"]
+        spread = say("spread", lang, mean=f"{r0.output_mean:.4g}", sd=f"{r0.output_sd:.3g}",
+                     low=f"{r0.output_min:.4g}", high=f"{r0.output_max:.4g}",
+                     n=f"{analysis.design.n_points:,}")
+        lines += ["", say("head", lang, output=output_name(output, lang), variant=variant,
+                          klass=analysis.klass, spread=spread)]
+        parameter = say("parameter", lang)
         if sobol:
-            lines.append(f"  {'parameter':34s} {'S1':>7s}  {conf:17s} {'ST':>7s}  {conf}")
+            lines.append(f"  {parameter:34s} {'S1':>7s}  {conf:17s} {'ST':>7s}  {conf}")
             lines += [f"  {r.parameter:34s} {r.S1:7.3f}  {ci(r.S1_low, r.S1_high, 3):17s} "
                       f"{r.ST:7.3f}  {ci(r.ST_low, r.ST_high, 3)}" for r in block.itertuples()]
             continue
         d = digits(block[["mu_star", "sigma"]].abs().to_numpy().max())
         w = d + 4
-        lines.append(f"  {'parameter':34s} {'mu*':>{w}s}  {conf:{2 * w + 4}s} {'mu':>{w}s} "
+        lines.append(f"  {parameter:34s} {'mu*':>{w}s}  {conf:{2 * w + 4}s} {'mu':>{w}s} "
                      f"{'sigma':>{w}s}")
         lines += [f"  {r.parameter:34s} {r.mu_star:{w}.{d}f}  "
                   f"{ci(r.mu_star_low, r.mu_star_high, d):{2 * w + 4}s} {r.mu:{w}.{d}f} "
@@ -330,7 +368,7 @@ def ci(low: float, high: float, digits: int = 3) -> str:
     return f"[{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def plot(analysis: Analysis, path: Path) -> Path:
+def plot(analysis: Analysis, path: Path, lang: str = "en", labelled: bool = False) -> Path:
     """Sobol: S1 and ST bars with CI whiskers per parameter, a panel per output (and variant);
     Morris: mu* against sigma, mu*'s interval as whiskers. Greys and hatching print well."""
     import matplotlib
@@ -353,8 +391,8 @@ def plot(analysis: Analysis, path: Path) -> Path:
         for j, output in enumerate(outputs):
             ax = axes[divmod(j, cols)] if len(variants) == 1 else axes[i, j]
             block = t[(t["variant"] == variant) & (t["output"] == output)]
-            (sobol_panel if sobol else morris_panel)(ax, block)
-            title = f"{output} (sd {block['output_sd'].iloc[0]:.2g})"
+            (sobol_panel if sobol else morris_panel)(ax, block, lang)
+            title = f"{output_name(output, lang, labelled)} (sd {block['output_sd'].iloc[0]:.2g})"
             ax.set_title(title if len(variants) == 1 else f"{title}\n{variant}", fontsize=10)
     for ax in axes.flat[len(outputs):] if len(variants) == 1 else ():
         ax.set_visible(False)
@@ -364,9 +402,9 @@ def plot(analysis: Analysis, path: Path) -> Path:
         sobol_limits(axes, t)
         fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=2,
                    fontsize=8, frameon=False)
-    what = "Sobol indices" if sobol else "Morris screening"
-    fig.suptitle(f"{what} ({analysis.design.describe()}; class {analysis.klass}; "
-                 f"{CONFIDENCE:.0%} bootstrap intervals)", fontsize=9)
+    fig.suptitle(say("suptitle", lang, what=say(analysis.design.name, lang),
+                     design=analysis.design.describe(), klass=analysis.klass,
+                     confidence=f"{CONFIDENCE:.0%}"), fontsize=9)
     fig.tight_layout(rect=(0, 0.06 if sobol else 0, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=160)
@@ -385,28 +423,28 @@ def sobol_limits(axes, t) -> None:
     axes[0, 0].set_xlim(max(-0.3, min(low - 0.02, -0.02)), min(1.3, high + 0.03))
 
 
-def sobol_panel(ax, block) -> None:
+def sobol_panel(ax, block, lang: str = "en") -> None:
     import numpy as np
 
     y = np.arange(len(block))[::-1]  # the file's order, top to bottom
     style = {"error_kw": {"elinewidth": 1, "capsize": 2.5, "ecolor": "black"},
              "edgecolor": "black", "linewidth": 0.6}
     ax.barh(y + 0.19, block["S1"], 0.38, xerr=block["S1_conf"], color="0.35",
-            label="S1 (first order)", **style)
+            label=say("S1", lang), **style)
     ax.barh(y - 0.19, block["ST"], 0.38, xerr=block["ST_conf"], color="0.88", hatch="///",
-            label="ST (total order)", **style)
+            label=say("ST", lang), **style)
     ax.set_yticks(y, block["parameter"], fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
     if block["ST"].isna().all():
-        ax.text(0.5, 0.5, "does not vary:\nno indices", transform=ax.transAxes, ha="center",
+        ax.text(0.5, 0.5, say("no indices", lang), transform=ax.transAxes, ha="center",
                 va="center", fontsize=9)
-    ax.set_xlabel("share of output variance", fontsize=8)
+    ax.set_xlabel(say("variance", lang), fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", color="0.85", linewidth=0.5)
     ax.set_axisbelow(True)
 
 
-def morris_panel(ax, block) -> None:
+def morris_panel(ax, block, lang: str = "en") -> None:
     ax.errorbar(block["mu_star"], block["sigma"], xerr=block["mu_star_conf"], fmt="o",
                 color="black", markersize=4, elinewidth=0.8, capsize=2)
     top = max(block["mu_star_high"].max(), block["sigma"].max(), 1e-9) * 1.1
@@ -414,8 +452,8 @@ def morris_panel(ax, block) -> None:
     ax.plot([0, top], [0, top], color="0.6", linewidth=0.7, linestyle="--")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
-    ax.set_xlabel("mu* (mean |effect| over the range)", fontsize=8)
-    ax.set_ylabel("sigma (interactions, non-linearity)", fontsize=8)
+    ax.set_xlabel(say("mu*", lang), fontsize=8)
+    ax.set_ylabel(say("sigma", lang), fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(color="0.9", linewidth=0.5)
 
@@ -438,14 +476,14 @@ def short(key: str) -> str:
     return key.split(".", 1)[-1]
 
 
-def write(analysis: Analysis, out: Path) -> tuple[Path, Path]:
+def write(analysis: Analysis, out: Path, lang: str = "en") -> tuple[Path, Path]:
     """sensitivity.csv and sensitivity.png in `out` (new files, or ones Shequ wrote)."""
     from sim.command import output_file
 
     with output_file(out / CSV_NAME, "--out") as tmp:
         analysis.table.to_csv(tmp, index=False, float_format="%.6g")
     with output_file(out / PLOT_NAME, "--out") as tmp:
-        plot(analysis, tmp)
+        plot(analysis, tmp, lang)
     return out / CSV_NAME, out / PLOT_NAME
 
 
@@ -483,6 +521,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=path, metavar="DIR",
                         help="where to write sensitivity.csv and sensitivity.png (default: the "
                              "result folder)")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en",
+                        help="language of the table and the figure (default: en; zh labels each "
+                             "output with its Chinese name and unit)")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -512,6 +553,9 @@ def run(args) -> int:
     check_results(results, "--results")
     for name in (CSV_NAME, PLOT_NAME):
         check_file(out / name, "--out")
+    from sim.viz.labels import require_fonts
+
+    require_fonts(args.lang)
     prepare(experiment, results)  # validates every config; nothing written yet
     code = batch_cli.run_runs(experiment, results, args, flag="--results",
                               need="the indices need every point: run the same command again")
@@ -523,10 +567,10 @@ def run(args) -> int:
     print(f"\n{DESIGNS[design.name]} of {experiment.name}: {design.describe()}, each the mean "
           f"of {experiment.replications} replication{'s' * (experiment.replications != 1)}; "
           f"class {args.klass}; {CONFIDENCE:.0%} bootstrap intervals ({RESAMPLES:,} resamples)")
-    print(format_table(analysis))
+    print(format_table(analysis, args.lang))
     for note in analysis.notes:
         print(f"note: {note}")
-    csv, png = write(analysis, out)
+    csv, png = write(analysis, out, args.lang)
     print(f"\nwritten: {csv} and {png}")
     return 0
 

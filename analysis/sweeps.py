@@ -190,13 +190,21 @@ def sweep_many(folder: Path, record: dict, summary: pd.DataFrame, keys: list[str
                 ["variant", "output", "parameter", "S1", "S1_low", "S1_high", "ST", "ST_low",
                  "ST_high"])
         order = "mu_star" if design == "morris" else "ST"
-        table = (table.sort_values(["variant", "output", order], ascending=[True, True, False])
-                 [keep].round(4))
+        table = table.sort_values(["variant", "output", order],
+                                  ascending=[True, True, False])[keep].copy()
+        if design == "morris":  # effects in the output's unit of a difference (pp for a share)
+            f = table["output"].map(labels.factor)
+            for col in ("mu_star", "mu_star_low", "mu_star_high", "sigma"):
+                table[col] = table[col] * f
+            table["output"] = table["output"].map(lambda o: labels.titled(o, lang, True))
+        else:  # Sobol indices are shares of variance: no unit
+            table["output"] = table["output"].map(lambda o: labels.label(o, lang))
+        table = table.round(4)
         section.add(table)
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            path = sensitivity.plot(found, Path(tmp) / "sensitivity.png")
+            path = sensitivity.plot(found, Path(tmp) / "sensitivity.png", lang, labelled=True)
             section.add(("sensitivity", path.read_bytes()))
         return section
     section.add(word("sweep_projection", lang))

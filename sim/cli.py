@@ -15,12 +15,27 @@ from sim.command import (
 from sim.viz import cli as viz_cli
 
 # What `shequ run` prints: the KPIs (of reported cases, as Xining measures them) beside the
-# whole-iceberg outcomes (every grievance that arose, silent ones included), then the money.
-KPI_COLUMNS = {"response_rate": "response", "resolution_rate": "resolution",
-               "satisfaction_rate": "satisfied"}
-ICEBERG_COLUMNS = {"resolved_share": "resolved of all", "unvoiced_share": "never voiced"}
-MONEY_COLUMNS = {"funds_allocated": "funds", "cum_spent": "spent", "unspent": "unspent",
-                 "cum_shortfall": "shortfall"}
+# whole-iceberg outcomes (every grievance that arose, silent ones included), then the money;
+# compact headers (en, zh) that fit a terminal.
+KPI_COLUMNS = {"response_rate": ("response", "响应"), "resolution_rate": ("resolution", "解决"),
+               "satisfaction_rate": ("satisfied", "满意")}
+ICEBERG_COLUMNS = {"resolved_share": ("resolved of all", "已解决/全部"),
+                   "unvoiced_share": ("never voiced", "未反映")}
+MONEY_COLUMNS = {"funds_allocated": ("funds", "经费"), "cum_spent": ("spent", "已支出"),
+                 "unspent": ("unspent", "结余"), "cum_shortfall": ("shortfall", "缺口")}
+RUN_WORDS = {
+    "unmet": ("unmet days/1000", "未满足天数/千人"),
+    "satisfaction": ("mean satisfaction", "平均满意度"),
+    "wan": ("10k yuan", "万元"),
+    "communities": ("communities", "社区数"),
+    "class": ("class", "类别"),
+    "legend": ("KPIs of reported cases, as Xining measures them: response, resolution, satisfied "
+               "(at the return visit).\nEvery grievance that arose, silent ones included: "
+               "resolved, never voiced (or found), unmet days (grievance-days per 1,000 residents "
+               "a year).",
+               "考核指标（已受理诉求，按西宁的口径）：响应、解决、回访满意。\n全部产生的诉求（包括未反映的）："
+               "已解决、从未反映（也未被发现）、未满足天数（每千居民每年的诉求·天）。"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-figure", action="store_true", help="skip the summary figure")
     run.add_argument("--figures", action="store_true", help="also write the run's static figures "
                      "(graph.png, rates.png, overview.png)")
+    run.add_argument("--lang", choices=("en", "zh"), default="en",
+                     help="language of the printed summary and the figures (default: en)")
     val = sub.add_parser("validate", help="check a scenario file and its city",
                          **examples("shequ validate my-city.toml"))
     val.add_argument("scenario", help="scenario name or .toml path")
@@ -77,6 +94,10 @@ def cmd_run(args) -> int:
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in scenario.name).lstrip(".")
     out = args.out or Path("output") / f"{safe or 'run'}-seed{scenario['run']['seed']}"
     check_folder(out, "run", recognise=outputs.recognise_run)  # before anything is built
+    if not args.no_figure:
+        from sim.viz.labels import require_fonts
+
+        require_fonts(args.lang)
     start = time.perf_counter()
     with OutputFolder(out, "run", recognise=outputs.recognise_run) as folder:
         model = GovernanceModel(scenario=scenario)
@@ -85,34 +106,36 @@ def cmd_run(args) -> int:
         model.run()
         elapsed = time.perf_counter() - start
         try:
-            outputs.write(model, folder, figure=not args.no_figure)
+            outputs.write(model, folder, figure=not args.no_figure, lang=args.lang)
             if args.figures:
-                viz_cli.write_figures(model, folder)
+                viz_cli.write_figures(model, folder, lang=args.lang)
         except OSError as e:
             raise CannotWrite(f"--out {out}: cannot write ({e.strerror}); expected a writable "
                               "folder with room for the tables") from None
-    print(format_summary(outputs.summary(model)))
+    print(format_summary(outputs.summary(model), args.lang))
     figures = ("" if args.no_figure else " and summary figure") + (", figures" if args.figures else "")
     print(f"\n{elapsed:.1f} s; tables, manifest{figures} written to {out}/")
     return 0
 
 
-def format_summary(summary) -> str:
+def format_summary(summary, lang: str = "en") -> str:
     """The run's outcomes by class, in two tables that fit a terminal, with what each counts."""
-    table = summary.set_index("class")
+    from sim.labels import pick
+
+    word = lambda key: pick(RUN_WORDS[key], lang)  # noqa: E731
+    table = summary.set_index("class").rename_axis(word("class"))
+    if lang == "zh":
+        table = table.rename(index={"city": "全市"})
     pct = lambda cols: (table[list(cols)] * 100).round(1).rename(  # noqa: E731
-        columns={k: f"{v} %" for k, v in cols.items()})
+        columns={k: f"{pick(v, lang)} %" for k, v in cols.items()})
     outcomes = pct(KPI_COLUMNS).join(pct(ICEBERG_COLUMNS))
-    outcomes["unmet days/1000"] = table["unmet_days_per_1000"].round(0).astype("Int64")
-    outcomes["mean satisfaction"] = table["mean_satisfaction"].round(3)
-    money = (table[list(MONEY_COLUMNS)] / 1e4).round(1).rename(columns=MONEY_COLUMNS)
-    money.columns = [f"{c} (10k yuan)" for c in money.columns]
-    money = money.join(table[["communities"]])
-    legend = ("KPIs of reported cases, as Xining measures them: response, resolution, satisfied "
-              "(at the return visit).\nEvery grievance that arose, silent ones included: "
-              "resolved, never voiced (or found), unmet days (grievance-days per 1,000 residents "
-              "a year).")
-    return f"{legend}\n{outcomes.to_string()}\n\n{money.to_string()}"
+    outcomes[word("unmet")] = table["unmet_days_per_1000"].round(0).astype("Int64")
+    outcomes[word("satisfaction")] = table["mean_satisfaction"].round(3)
+    money = (table[list(MONEY_COLUMNS)] / 1e4).round(1).rename(
+        columns={k: pick(v, lang) for k, v in MONEY_COLUMNS.items()})
+    money.columns = [f"{c} ({word('wan')})" for c in money.columns]
+    money[word("communities")] = table["communities"]
+    return f"{word('legend')}\n{outcomes.to_string()}\n\n{money.to_string()}"
 
 
 def cmd_validate(args) -> int:

@@ -197,7 +197,7 @@ RUN_FILES = ("daily.parquet", "summary.parquet", "communities.parquet", "manifes
              "summary.png", "graph.png", "rates.png", "overview.png")
 
 
-def write(model, out, figure: bool = True) -> Path:
+def write(model, out, figure: bool = True, lang: str = "en") -> Path:
     """Write the run's tables into its output folder (a path, claimed here, or a claimed
     `sim.command.OutputFolder`), each file atomically, the manifest last."""
     from sim.command import claimed
@@ -211,7 +211,8 @@ def write(model, out, figure: bool = True) -> Path:
             from sim.figures import summary_figure
 
             folder.write("summary.png", lambda tmp: summary_figure(daily(model), tmp,
-                                                                   title=model.policy.name))
+                                                                   title=model.policy.name,
+                                                                   lang=lang))
         folder.write_text("manifest.json", json.dumps(manifest(model), indent=2,
                                                       ensure_ascii=False, default=str))
     return folder.path

@@ -166,3 +166,21 @@ def test_run_default_out_folder(tmp_path):
     out = tmp_path / "output" / "xining-uniform-seed3"
     assert (out / "manifest.json").is_file()
     assert not (out / "summary.png").exists()
+
+
+def test_the_run_summary_in_chinese():
+    import pandas as pd
+
+    from sim.cli import format_summary
+
+    summary = pd.DataFrame({"class": ["A", "city"], "response_rate": [0.9, 0.95],
+                            "resolution_rate": [0.9, 0.9], "satisfaction_rate": [0.8, 0.85],
+                            "resolved_share": [0.7, 0.75], "unvoiced_share": [0.1, 0.05],
+                            "unmet_days_per_1000": [100.0, 90.0], "mean_satisfaction": [0.7, 0.8],
+                            "funds_allocated": [1e6, 2e6], "cum_spent": [5e5, 1e6],
+                            "unspent": [5e5, 1e6], "cum_shortfall": [0.0, 0.0],
+                            "communities": [70, 178]})
+    zh = format_summary(summary, "zh")
+    assert "考核指标" in zh and "全市" in zh and "经费 (万元)" in zh and "响应 %" in zh
+    en = format_summary(summary)
+    assert "response %" in en and "funds (10k yuan)" in en and "city" in en

@@ -112,3 +112,13 @@ def test_points_where_the_outcome_is_undefined_are_left_out():
     summary.loc[(summary["point"] < 5) & (summary["variant"] == "reform"), "resolved_share"] = np.nan
     x, shown, y = cases(summary, ["p.u", "p.v"], Question("resolved_share", "B", below=90))
     assert len(x) == 15 and np.isfinite(shown).all()
+
+
+def test_in_chinese_the_finding_is_said_in_chinese():
+    x, y = planted()
+    found = discover.discover(x, y, Question("resolved_share", variant="reform", below=90))
+    text = discover.summary_text(found, "zh")
+    assert text.startswith("关注的情形：reform 的已解决") and "PRIM 的盒子" in text
+    assert "Cases of interest" in discover.summary_text(found)
+    md = discover.markdown(found, Path("results/x"), "zh")
+    assert md.startswith("# 情景发现") and "## CART：" in md

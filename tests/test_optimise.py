@@ -170,3 +170,43 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, says):
     assert out.returncode == 2, out.stderr
     assert says in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "o").exists() and not (tmp_path / "r").exists()
+
+
+def result(lang):
+    """A Result of the synthetic search, with a made-up confirmation, in `lang`."""
+    import argparse
+
+    space, evaluate = synthetic(np.array([0.2, 0.4, 0.2, 0.2]))
+    space.reference_funds = {"A": 150_000, "B": 300_000, "C": 150_000, "D": 100_000}
+    found = search(space, evaluate, rounds=2, candidates=3, seed=1, direction="maximize",
+                   log=lambda line: None)
+    best = pick(found, "maximize", 2)
+    confirmed = [optimise.Confirmed(c.name, 0.95 - 0.01 * i, d, d - 0.003, d + 0.003, 0.8, 10,
+                                    {"resolved_share": (d, d - 0.003, d + 0.003)})
+                 for i, (c, d) in enumerate(zip(best, (0.002, -0.002)))]
+    args = argparse.Namespace(scenario="xining-classified", decide="classes", minimum=0,
+                              rounds=2, candidates=3, replications=3, confirm=2,
+                              confirm_replications=10, seed=1, scale=None, days=None)
+    return optimise.Result(args, "xining-classified", optimise.Objective("resolved_share"), space,
+                           found, best, confirmed, confirmed[0], 0, 1.0,
+                           {"scale": 0.01, "days": 365}, 0.948, lang=lang)
+
+
+def test_the_report_page_answers_first_in_english_and_in_chinese():
+    en, zh = result("en"), result("zh")
+    assert en.markdown().split("\n")[4] == "## The answer"
+    assert "raises Resolved, of every grievance that arose city-wide by 0.20 pp" in en.sentence()
+    assert "includes zero" in en.sentence()  # [-0.1, +0.5]: not told apart from the reference
+    assert zh.markdown().split("\n")[4] == "## 结论" and "The answer" not in zh.markdown()
+    assert "全市已解决" in zh.sentence() and "提高" in zh.sentence()
+    assert len(zh.figure()) > 20_000 and "方案" in zh.summary_text()
+
+
+def test_a_chinese_figure_without_a_cjk_font_is_refused(monkeypatch):
+    from sim.errors import InputError
+    from sim.viz import labels as viz_labels
+
+    monkeypatch.setattr(viz_labels, "setup_fonts", lambda lang="en": None)
+    viz_labels.require_fonts("en")  # English needs none
+    with pytest.raises(InputError, match="--lang zh: expected a CJK font.*fonts-noto-cjk"):
+        viz_labels.require_fonts("zh")

@@ -341,3 +341,14 @@ def setup_fonts(lang: str = "en") -> str | None:
         warnings.warn("no CJK font found: Chinese labels will show as boxes "
                       "(install one, e.g. Debian's fonts-noto-cjk)", stacklevel=2)
     return _font_ready or None
+
+
+def require_fonts(lang: str, flag: str = "--lang zh") -> None:
+    """Fonts for a figure in `lang`: Chinese needs a CJK font, found or a clear error (never
+    boxes)."""
+    from sim.errors import InputError
+
+    family = setup_fonts("en")
+    if lang == "zh" and not family:
+        raise InputError(f"{flag}: expected a CJK font for Chinese labels, found none "
+                         "(install one, e.g. Debian's fonts-noto-cjk)")
