@@ -473,26 +473,25 @@ def run(args) -> int:
     try:
         with OutputFolder(args.out, "calibrate") as folder, \
                 executor_for(args.workers) as executor:
-            def rounds(scale):
-                return Rounds(results, folder, "calibrate", SCENARIO, scale=scale, days=args.days,
-                              seed=SEEDS_FROM, executor=executor, progress=False)
+            rounds = Rounds(results, folder, "calibrate", SCENARIO, scale=args.scale,
+                            days=args.days, seed=SEEDS_FROM, executor=executor, progress=False)
 
             print(f"calibrating {len(PARAMETERS)} parameters to {len(targets)} targets: "
                   f"{SCENARIO} at scale {args.scale}, {args.replications} replications, "
                   f"at most {args.evaluations} evaluations; runs in {results}/")
-            fit = Fit(Simulator(rounds(args.scale), args.replications, fixed=fixed), base,
+            fit = Fit(Simulator(rounds, args.replications, fixed=fixed), base,
                       targets, log=lambda line: print(line, flush=True))
             fit.run(args.evaluations)
             spread = uncertainty(fit)
             over = overrides(fit.best["x"], base)
             print(f"verifying at scale {args.verify_scale} with {args.verify_replications} "
                   "replications")
-            checker = Simulator(rounds(args.verify_scale), args.verify_replications,
+            checker = Simulator(rounds.at_scale(args.verify_scale), args.verify_replications,
                                 first_seed=VERIFY_SEEDS, fixed=fixed, label="verify")
             check, means = verify(checker, over, targets)
             print(f"predicting the {len(held)} held-out figures from {args.draws} parameter draws")
-            held_check = held_out(executor[0], fit, spread, held, args.draws, args.scale,
-                                  args.days)
+            pool = rounds.executor[0]  # the rounds' pool (renewed if a worker died)
+            held_check = held_out(pool, fit, spread, held, args.draws, args.scale, args.days)
             written = write(args, folder, began, over, fit, spread, check, means, held_check,
                             figures)
     except SearchError as e:

@@ -27,8 +27,10 @@ The search's best value is biased upward (the winner's curse: among many noisy c
 luckiest looks best). So the `--confirm` best candidates and the reference are run again on fresh
 seeds (`--confirm-replications`), and each candidate's paired difference from the reference gets
 a 95 % t-interval and the probability that it is really better (the posterior of the mean
-difference under a flat prior: Student-t with n - 1 degrees of freedom). The best is the confirmed
-candidate with the best confirmed mean.
+difference under a flat prior: Student-t with n - 1 degrees of freedom). The best is the
+candidate with the best search mean, chosen before the fresh seeds, so that its confirmed interval
+carries no selection; the others are shown beside it. The reference spends the same total: the
+scenario as it is, or, with another `--total`, its own class split of that total.
 
 Writes to `--out`: optimise.md (the report page), optimise.csv (every candidate), optimise.png,
 optimise.json, best.toml (the best split as a scenario: `shequ run best.toml`) and rounds/*.toml
@@ -162,7 +164,9 @@ class Objective:
 
     def per_replication(self, summary: pd.DataFrame) -> np.ndarray:
         """The objective of each replication (in replication order)."""
-        table = summary.pivot_table(index="replication", columns="class", values=self.outcome)
+        table = summary.pivot_table(index="replication", columns="class", values=self.outcome,
+                                    dropna=False)
+        table = table.reindex(sorted(summary["replication"].unique()))
         if self.klass == WORST:
             classes = [c for c in table.columns if c != "city"]
             values = table[classes].min(axis=1) if self.better > 0 else table[classes].max(axis=1)
@@ -248,9 +252,10 @@ def search(space, evaluate, *, rounds: int, candidates: int, seed: int, directio
             study.tell(trial, c.value if math.isfinite(c.value) else None,
                        state=None if math.isfinite(c.value) else optuna.trial.TrialState.FAIL)
         found += batch
-        best = pick(found, direction, 1)[0]
-        log(f"round {r}/{rounds}: {candidates} candidates; best so far {best.name} "
-            f"({best.value:.6g}); {(time.monotonic() - began) / 60:.1f} min")
+        best = pick(found, direction, 1)
+        log(f"round {r}/{rounds}: {candidates} candidates; best so far "
+            + (f"{best[0].name} ({best[0].value:.6g})" if best else "none (no value)")
+            + f"; {(time.monotonic() - began) / 60:.1f} min")
     return found
 
 
@@ -295,7 +300,9 @@ def confirm(objective: Objective, tables: dict[str, pd.DataFrame], reference: st
         p = paired(base, values)
         se = p.sd / math.sqrt(p.n) if p.n > 1 else math.nan
         signed = objective.better * p.difference
-        if se > 0:
+        if p.n < 2:
+            p_better = math.nan
+        elif se > 0:
             p_better = float(stats.t.cdf(signed / se, p.n - 1))
         else:
             p_better = 1.0 if signed > 0 else 0.0 if signed < 0 else 0.5
@@ -340,21 +347,24 @@ def space_of(args, scenario):
         raise InputError(f"--minimum {args.minimum:,}: expected at most {total // n:,} yuan "
                          f"(the total {total:,} over {n} communities)")
     own = {c: float(funds[classes == c].mean()) for c in counts}
+    own_total = int(funds.sum())
     if args.decide == "needs":
         space = NeedWeights(counts, total, args.minimum, args.max_weight, (communities, classes),
                             own)
-        return space, None, columns
+        return space, None, columns, own_total
     space = ClassSplit(counts, total, args.minimum, own)
+    # The scenario's own split: its classes' parts of what it gives beyond the minimum (the same
+    # proportions of another total).
     parts = np.array([funds[classes == c].sum() - args.minimum * counts[c] for c in counts], float)
     reference = None
-    if funds.sum() == total and (parts >= 0).all() and space.rest > 0:
-        reference = space.params_of(parts / space.rest)
-    return space, reference, columns
+    if (parts >= 0).all() and parts.sum() > 0 and space.rest > 0:
+        reference = space.params_of(parts / parts.sum())
+    return space, reference, columns, own_total
 
 
 def run(args) -> int:
     from sim.batch import cli as batch_cli
-    from sim.batch.experiment import replication_seed
+    from sim.batch.experiment import replication_seed, safe_name
     from sim.batch.runner import executor_for
     from sim.command import INTERRUPTED, TERMINATED, OutputFolder, check_folder, check_results
     from sim.errors import Terminated
@@ -365,10 +375,7 @@ def run(args) -> int:
     optuna_or_fail()
     batch_cli.check_executor(args)
     objective = check_objective(args.objective, args.klass)
-    for flag in ("rounds", "candidates", "replications", "confirm_replications"):
-        if getattr(args, flag) < 1:
-            raise InputError(f"--{flag.replace('_', '-')} {getattr(args, flag)}: expected at "
-                             "least 1")
+    check_flags(args)
     if args.confirm_replications < 2:
         raise InputError(f"--confirm-replications {args.confirm_replications}: expected at "
                          "least 2 (a paired interval needs two)")
@@ -376,13 +383,27 @@ def run(args) -> int:
 
     require_fonts(args.lang)  # Chinese figures need a CJK font: said before anything runs
     scenario = load_scenario(args.scenario)
-    space, reference, columns = space_of(args, scenario)
+    space, reference, columns, own_total = space_of(args, scenario)
+    # The confirmation's baseline spends the same total: the scenario as it is when it does,
+    # else its own class split of this total.
+    baseline = ({} if own_total == space.total else
+                space.overrides(reference) if reference is not None else None)
     if objective.outcome not in columns:
         raise InputError(f"--objective {objective.outcome}: expected an outcome of the summary "
                          "table; this one is only in the communities table")
+    if objective.klass not in ("city", WORST, *space.counts):
+        raise InputError(f"--class {objective.klass}: expected city, worst or a class of this "
+                         f"city ({', '.join(space.counts)})")
+    if baseline is None:
+        why = ("with --decide needs the reference is the scenario as it is" if args.decide ==
+               "needs" else "the scenario's own split gives a class less than --minimum")
+        raise InputError(f"--total {space.total:,}: expected the scenario's own total "
+                         f"({own_total:,} yuan): {why}, and the confirmation compares splits of "
+                         "one total")
     name = scenario.name
-    results = args.results or Path("results") / f"optimise-{name}"
-    out = args.out or Path("output") / f"optimise-{name}"
+    safe = safe_name(name)
+    results = args.results or Path("results") / f"optimise-{safe}"
+    out = args.out or Path("output") / f"optimise-{safe}"
     check_results(results, "--results")
     check_folder(out, "optimise")
     setup = {"scale": args.scale if args.scale is not None else scenario["run"]["scale"],
@@ -410,15 +431,18 @@ def run(args) -> int:
             # The reference is confirmed as the baseline, not as a candidate.
             best = pick([c for c in found if not c.reference], objective.direction,
                         args.confirm)
+            if not best:
+                raise SearchError("no candidate besides the reference has a value to confirm: "
+                                  "give more --rounds or --candidates")
             seeds = [replication_seed(args.seed, CONFIRM_SEEDS + r)
                      for r in range(args.confirm_replications)]
             print(f"confirming the best {len(best)} against the reference on "
                   f"{len(seeds)} fresh seeds", flush=True)
-            tables = rounds.run("confirm", {"reference": {}}
+            tables = rounds.run("confirm", {"reference": baseline}
                                 | {f"confirm-{c.name}": c.overrides for c in best}, seeds=seeds)
             tables = {n.removeprefix("confirm-"): t for n, t in tables.items()}
             confirmed = confirm(objective, tables, "reference")
-            winner = pick_confirmed(confirmed, objective)
+            winner = confirmed[0]  # chosen by the search, before the fresh seeds: no selection
             result = Result(args, name, objective, space, found, best, confirmed, winner,
                             rounds.runs, time.monotonic() - began, setup,
                             objective.value(tables["reference"]), out, args.lang)
@@ -437,8 +461,17 @@ def run(args) -> int:
     return 0
 
 
-def pick_confirmed(confirmed: list[Confirmed], objective: Objective) -> Confirmed:
-    return max(confirmed, key=lambda c: objective.better * c.mean)
+def check_flags(args) -> None:
+    """Each flag's own message, before anything runs (not a round file's key later)."""
+    for flag in ("rounds", "candidates", "replications", "confirm", "confirm_replications",
+                 "total", "days"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise InputError(f"--{flag.replace('_', '-')} {value}: expected at least 1")
+    if args.scale is not None and not 0 < args.scale <= 1:
+        raise InputError(f"--scale {args.scale:g}: expected a share of the residents in (0, 1]")
+    if not args.max_weight > 0:
+        raise InputError(f"--max-weight {args.max_weight:g}: expected a weight above 0")
 
 
 # What the report, the terminal and the figure say: (en, zh), `{placeholders}` filled in.
@@ -452,12 +485,12 @@ WORDS = {
     "by class": ("by class", "按类别"), "by needs": ("by the needs-based formula", "按需求公式"),
     "answer": ("## The answer", "## 结论"),
     "none better": ("No split the search found beats the scenario's own split on {objective}: the "
-                    "best on fresh seeds, {split} (10k yuan a community, by class), differs by "
-                    "{d} {dunit} [{low}, {high}] over {n} paired replications (probability {p} "
-                    "that it is really better).",
-                    "搜索到的分配方案在{objective}上都不优于情景自身的分配：新种子下最好的方案 {split}"
-                    "（每个社区，万元，按类别）与之相差 {d} {dunit} [{low}, {high}]（{n} 组配对重复；"
-                    "真正更好的概率 {p}）。"),
+                    "search's best, {split} (10k yuan a community, by class), differs from it on "
+                    "fresh seeds by {d} {dunit} [{low}, {high}] over {n} paired replications "
+                    "(probability {p} that it is really better).",
+                    "搜索到的分配方案在{objective}上都不优于情景自身的分配：搜索中最好的方案 {split}"
+                    "（每个社区，万元，按类别）在新种子上与之相差 {d} {dunit} [{low}, {high}]（{n} 组"
+                    "配对重复；真正更好的概率 {p}）。"),
     "better": ("The best split found gives each community {split} (10k yuan a year, by class); "
                "against the scenario's own split it {verb} {objective} by {d} {dunit} "
                "[{low}, {high}] over {n} fresh paired replications; the probability that it is "
@@ -514,9 +547,14 @@ WORDS = {
     "round": ("round", "轮次"), "best so far": ("best so far", "目前最佳"),
     "its mean": ("its search mean ({unit})", "其搜索均值（{unit}）"),
     "read": ("## How to read it", "## 如何阅读"),
-    "read 1": ("- The search mean of the best candidate is biased upward (the winner's curse); "
-               "the confirmed mean, on seeds the search never saw, is not.",
-               "- 最佳方案的搜索均值偏高（赢家诅咒）；确认均值来自搜索从未用过的种子，没有这种偏差。"),
+    "read 1": ("- The best is the candidate with the best search mean, chosen before the fresh "
+               "seeds; its search mean is biased upward (the winner's curse), its confirmed mean "
+               "and interval, on seeds the search never saw, are not. The other confirmed splits "
+               "are shown for comparison: picking among them by their confirmed means would bring "
+               "the curse back.",
+               "- 最佳方案是搜索均值最好的方案，在新种子之前选定；其搜索均值偏高（赢家诅咒），而确认均值和"
+               "区间来自搜索从未用过的种子，没有这种偏差。其他确认的方案仅供比较：按确认均值在其中挑选会"
+               "重新带来赢家诅咒。"),
     "read 2": ("- Every candidate spends the same total, to the yuan (largest remainder).",
                "- 每个方案花费相同的总额，精确到元（最大余数法）。"),
     "read 3": ("- The model runs at scale {scale}; what a split does at full scale is confirmed "
@@ -699,6 +737,7 @@ class Result:
                    f"{a.confirm_replications} --seed {a.seed}"
                    + (f" --scale {a.scale:g}" if a.scale is not None else "")
                    + (f" --days {a.days}" if a.days is not None else "")
+                   + (f" --max-weight {a.max_weight:g}" if a.decide == "needs" else "")
                    + (f" --lang {self.lang}" if self.lang != "en" else ""))
         lines = [say("title", total=f"{self.space.total:,}", name=self.name), "",
                  say("objective", objective=o.describe(self.lang), unit=unit,

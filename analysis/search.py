@@ -9,7 +9,10 @@ candidates differ by their settings, not by the luck of the draw). The rounds ru
 processes or a Dask cluster, and a search stopped half-way goes on where it stopped: proposing
 is deterministic given the results, so the same command proposes the same candidates again and
 the store skips the runs it already has. The round's size, not the number of workers, fixes what
-is proposed next, so the result is the same for any number of workers.
+is proposed next, so the result is the same for any number of workers. A candidate's variant in
+the store is named by a digest of its settings and seeds (the round's file names the search's own
+candidates in a comment), so that searches sharing a store reuse each other's runs of the same
+candidate and never mistake another candidate's runs for theirs.
 
     rounds = Rounds(results, out, "optimise", "xining-classified", scale=0.01, days=365,
                     seed=1, executor=executor)
@@ -17,6 +20,7 @@ is proposed next, so the result is the same for any number of workers.
     tables["c01"]  # its summary rows: one per replication and class
 """
 
+import copy
 import json
 from pathlib import Path
 
@@ -50,8 +54,25 @@ class Rounds:
             self.executor[2] = renewed
         self.runs = 0  # runs made by this search (not taken from the store)
 
+    def at_scale(self, scale: float) -> "Rounds":
+        """The same search's rounds at another scale (a verification), in the same store and on
+        the same executor (a pool renewed by one serves the other)."""
+        other = copy.copy(self)
+        other.scale = scale
+        return other
+
+    def variant(self, over: dict, seeds) -> str:
+        """A candidate's name in the store: a digest of everything that makes its runs, so that
+        another search in the same store reuses the runs of the same candidate and never takes
+        another's for its own."""
+        from sim.batch.experiment import digest
+
+        return "v" + digest({"set": over, "fixed": self.fixed, "scale": self.scale,
+                             "days": self.days, "seeds": None if seeds is None else
+                             [int(x) for x in seeds]})[:12]
+
     def text(self, label: str, candidates: dict[str, dict], seeds, replications) -> str:
-        """The round as an experiment file."""
+        """The round as an experiment file: one variant per distinct candidate."""
         lines = [f"# {self.name}, {label}: written by `shequ {self.name}`; `shequ batch` runs it "
                  "as it is", f"name = {json.dumps(self.name)}", f"seed = {self.seed}",
                  f"days = {self.days}", f"scale = {self.scale!r}",
@@ -60,8 +81,11 @@ class Rounds:
                      else f"replications = {replications}")
         if self.fixed:
             lines += ["", "[set]", *assignments(self.fixed)]
-        for variant, over in candidates.items():
-            lines += ["", "[[variants]]", f"name = {json.dumps(variant)}",
+        named: dict[str, tuple[list, dict]] = {}
+        for name, over in candidates.items():
+            named.setdefault(self.variant(over, seeds), ([], over))[0].append(name)
+        for variant, (names, over) in named.items():
+            lines += ["", f"# {', '.join(names)}", "[[variants]]", f"name = {json.dumps(variant)}",
                       f"scenario = {json.dumps(self.scenario)}"]
             if over:
                 lines += ["[variants.set]", *assignments(over)]
@@ -89,7 +113,8 @@ class Rounds:
             run, error = report.failed[0]
             raise SearchError(f"{len(report.failed)} of {report.ran} runs of {label} failed, "
                               f"e.g. {run}: {error}; the tracebacks are in {self.results}/manifest/")
-        return {c.variant: self.summary(experiment, c.key) for c in experiment.configs}
+        tables = {c.variant: self.summary(experiment, c.key) for c in experiment.configs}
+        return {name: tables[self.variant(over, seeds)] for name, over in candidates.items()}
 
     def summary(self, experiment, key: str) -> pd.DataFrame:
         from sim.batch.experiment import run_id

@@ -319,12 +319,12 @@ def say(key: str, lang: str = "en", **values) -> str:
 
 
 def output_name(output: str, lang: str, labelled: bool = False) -> str:
-    """The summary column's name (researchers' English), or its label and unit (Chinese, or
-    `labelled`: a report's)."""
+    """The summary column's name (researchers' English), or its label (Chinese, or `labelled`: a
+    report's) — without a unit: the indices and the spread are in the stored unit (a share 0-1)."""
     from sim import labels
 
     if (labelled or lang != "en") and output in labels.OUTCOMES:
-        return labels.titled(output, lang)
+        return labels.label(output, lang)
     return output
 
 

@@ -94,7 +94,7 @@ def cmd_run(args) -> int:
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in scenario.name).lstrip(".")
     out = args.out or Path("output") / f"{safe or 'run'}-seed{scenario['run']['seed']}"
     check_folder(out, "run", recognise=outputs.recognise_run)  # before anything is built
-    if not args.no_figure:
+    if not args.no_figure or args.figures:
         from sim.viz.labels import require_fonts
 
         require_fonts(args.lang)

@@ -196,7 +196,7 @@ def test_an_interrupted_fit_resumes_where_it_stopped(tmp_path, monkeypatch, caps
     monkeypatch.setattr(Rounds, "run", lambda self, *a, **kw: counted(self, *a, fail_at=4, **kw))
     with pytest.raises(KeyboardInterrupt):
         calibrate.run(tiny("fit"))
-    assert len(list((tmp_path / "fit-runs" / "summary").glob("e000[123].*.parquet"))) == 3 * 2
+    assert len(list((tmp_path / "fit-runs" / "summary").glob("*.parquet"))) == 3 * 2
     capsys.readouterr()
     monkeypatch.setattr(Rounds, "run", lambda self, *a, **kw: counted(self, *a, **kw))
     assert calibrate.run(tiny("fit")) == 0

@@ -164,6 +164,10 @@ def test_the_command_confirms_on_fresh_seeds_resumes_and_is_the_same_on_any_work
     (["--class", "E"], "--class E: expected city, worst"),
     (["--minimum", "300000"], "--minimum 300,000: expected at most 200,000"),
     (["--confirm-replications", "1"], "expected at least 2"),
+    (["--confirm", "0"], "--confirm 0: expected at least 1"),
+    (["--scale", "2"], "--scale 2: expected a share of the residents in (0, 1]"),
+    (["--decide", "needs", "--max-weight", "0"], "--max-weight 0: expected a weight above 0"),
+    (["--decide", "needs", "--total", "30000000"], "--total 30,000,000: expected the scenario's"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, says):
     out = shequ("optimise", *args, "--out", "o", "--results", "r", cwd=tmp_path)
@@ -210,3 +214,36 @@ def test_a_chinese_figure_without_a_cjk_font_is_refused(monkeypatch):
     viz_labels.require_fonts("en")  # English needs none
     with pytest.raises(InputError, match="--lang zh: expected a CJK font.*fonts-noto-cjk"):
         viz_labels.require_fonts("zh")
+
+
+def test_a_candidate_is_named_in_the_store_by_what_makes_its_runs(tmp_path):
+    from analysis.search import Rounds
+
+    rounds = Rounds(tmp_path / "r", None, "optimise", "xining-classified", scale=0.01, days=365,
+                    seed=1, executor=(None, 1, None))
+    over = {"funding": {"scheme": "class_shares", "class_shares": {"A": 1.0}}}
+    assert rounds.variant(over, None) == rounds.variant(json.loads(json.dumps(over)), None)
+    assert rounds.variant(over, None) != rounds.variant(over, [1, 2])
+    assert rounds.variant(over, None) != rounds.at_scale(0.1).variant(over, None)
+    other = {"funding": {"scheme": "class_shares", "class_shares": {"A": 2.0}}}
+    assert rounds.variant(over, None) != rounds.variant(other, None)
+    text = rounds.text("round-01", {"r01c01": over, "r01c02": over, "r01c03": other}, None, 3)
+    assert text.count("[[variants]]") == 2 and "# r01c01, r01c02" in text
+
+
+def test_replications_stay_paired_and_one_pair_gives_no_probability():
+    import pandas as pd
+
+    def summary(values):
+        from sim.labels import MAIN
+
+        return pd.DataFrame([{"replication": r, "class": k, **dict.fromkeys(MAIN, v)}
+                             for r, v in enumerate(values) for k in ("city", "A")])
+
+    objective = optimise.Objective("resolved_share")
+    nan = float("nan")
+    assert list(objective.per_replication(summary([0.9, nan, 0.8]))[[0, 2]]) == [0.9, 0.8]
+    assert np.isnan(objective.per_replication(summary([0.9, nan, 0.8]))[1])
+    tables = {"reference": summary([0.9, 0.8, 0.7]), "c": summary([0.95, nan, nan])}
+    (only,) = optimise.confirm(objective, tables, "reference")
+    assert only.n == 1 and np.isnan(only.p_better)

@@ -287,5 +287,5 @@ def test_in_chinese_the_table_and_figure_name_each_output_by_its_label(tiny, tmp
     assert sensitivity.main([str(TINY), "--workers", "0", "--results", str(results),
                              "--out", str(tmp_path / "zh"), "--lang", "zh"]) == 0
     out = capsys.readouterr().out
-    assert "参数" in out and "及时响应率 (%)" in out and "response_rate" not in out.split("参数")[0]
+    assert "参数" in out and "及时响应率（" in out and "response_rate" not in out.split("参数")[0]
     assert (tmp_path / "zh" / "sensitivity.png").stat().st_size > 10_000
