@@ -363,3 +363,10 @@ def test_bad_seed_lists_are_refused(tmp_path, seeds, extra, says):
     with pytest.raises(InputError, match=says.replace("(", r"\(").replace(")", r"\)")
                        .replace("[", r"\[").replace("]", r"\]")):
         load(seeded(tmp_path, seeds, extra))
+
+
+def test_the_plan_in_chinese(tmp_path, capsys):
+    assert cli.main([str(SMALL), "--check", "--lang", "zh", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("small：3 个变体 × 4 次重复 = 12 次运行") and "结果文件夹" in out
+    assert not (tmp_path / "r").exists()  # a check writes nothing

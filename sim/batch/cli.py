@@ -51,6 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="runs in flight at most (default: twice the workers)")
     parser.add_argument("--check", action="store_true",
                         help="validate the experiment and show what would run; run nothing")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en",
+                        help="language of the plan and result lines (default: en)")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -79,7 +81,7 @@ def run(args) -> int:
     check_results(out)
     store = prepare(experiment, out)  # validates every config; nothing written yet
     if args.check:
-        print(plan(experiment, out, store))
+        print(plan(experiment, out, store, args.lang))
         return 0
     return run_runs(experiment, out, args, window=args.window, resume=args.resume)
 
@@ -109,7 +111,7 @@ def run_runs(experiment, folder: Path, args, *, flag: str = "--out", window: int
         print(f"\ninterrupted: the finished runs are kept in {folder}/; run the same command "
               "again to go on", file=sys.stderr)
         return TERMINATED if isinstance(e, Terminated) else INTERRUPTED
-    print(result_line(report, experiment))
+    print(result_line(report, experiment, getattr(args, "lang", "en")))
     for run_id, error in report.failed[:10]:
         print(f"failed: {run_id}: {error}", file=sys.stderr)
     if len(report.failed) > 10:
@@ -121,61 +123,107 @@ def run_runs(experiment, folder: Path, args, *, flag: str = "--out", window: int
     return 0
 
 
+# What a batch prints: (en, zh), `{placeholders}` filled in.
+WORDS = {
+    "cluster": ("cluster {address} ({slots} threads)", "集群 {address}（{slots} 个线程）"),
+    "here": ("in this process", "在本进程中"),
+    "workers": ("{slots} worker processes", "{slots} 个工作进程"),
+    "finished before": ("; {n} already finished", "；已完成 {n} 次"),
+    "points": (" x {n} {design} points", " × {n} 个 {design} 点"),
+    "scale": (" at scale {scale}", "，规模 {scale}"),
+    "days": (" for {days} days", "，{days} 天"),
+    "plan": ("{name}: {variants} variant{s}{design} x {replications} replications = {runs} "
+             "runs{scale}{days}, seed {seed}",
+             "{name}：{variants} 个变体{design} × {replications} 次重复 = {runs} 次运行{scale}{days}，"
+             "种子 {seed}"),
+    "variants": ("variants: {names}", "变体：{names}"),
+    "sweep": ("sweep: {keys} ({design})", "扫描：{keys}（{design}）"),
+    "tables": ("tables kept: {tables}", "保存的表：{tables}"),
+    "folder": ("result folder: {out}/ ({finished} of {runs} runs finished)",
+               "结果文件夹：{out}/（{runs} 次运行中已完成 {finished} 次）"),
+    "no seed": ("note: the experiment has no seed; add `seed = {entropy}` to repeat it elsewhere",
+                "注意：实验没有种子；加上 `seed = {entropy}` 可在别处重复"),
+    "nothing": ("nothing to run: all {total} runs were already finished; results in {folder}/",
+                "无需运行：全部 {total} 次运行已完成；结果在 {folder}/"),
+    "rate": (", {rate} runs/min", "，每分钟 {rate} 次"),
+    "done before": (" ({n} were already done)", "（另有 {n} 次此前已完成）"),
+    "result": ("{ran} runs in {time}{rate}: {ok} ok, {failed} failed{skipped}; results in "
+               "{folder}/",
+               "{ran} 次运行，用时 {time}{rate}：成功 {ok} 次，失败 {failed} 次{skipped}；结果在 {folder}/"),
+    "entropy": ("\nthe experiment has no seed: it ran with entropy {entropy} (recorded in "
+                "experiment.json); add `seed = {entropy}` to repeat it elsewhere",
+                "\n实验没有种子：以熵 {entropy} 运行（记录在 experiment.json 中）；加上 "
+                "`seed = {entropy}` 可在别处重复"),
+}
+
+
+def say(key: str, lang: str = "en", **values) -> str:
+    from sim.labels import pick
+
+    text = pick(WORDS[key], lang)
+    return text.format(**values) if values else text
+
+
 def announcement(experiment, report, args) -> str:
     """The line a batch prints when it starts: the plan, where it runs, what was done before."""
-    where = (f"cluster {args.cluster} ({report.slots} threads)" if args.cluster else
-             "in this process" if args.workers == 0 else f"{report.slots} worker processes")
-    done = f"; {report.skipped:,} already finished" if report.skipped else ""
-    return f"{plan_line(experiment)}; {where}{done}"
+    lang = getattr(args, "lang", "en")
+    where = (say("cluster", lang, address=args.cluster, slots=report.slots) if args.cluster else
+             say("here", lang) if args.workers == 0 else say("workers", lang, slots=report.slots))
+    done = say("finished before", lang, n=f"{report.skipped:,}") if report.skipped else ""
+    sep = "；" if lang == "zh" else "; "
+    return f"{plan_line(experiment, lang)}{sep}{where}{done}"
 
 
-def plan_line(experiment) -> str:
+def plan_line(experiment, lang: str = "en") -> str:
     variants = len(experiment.variants)
     points = len(experiment.configs) // max(variants, 1)
-    design = f" x {points} {experiment.sweep.design} points" if experiment.sweep else ""
-    scale = f" at scale {experiment.scale:g}" if experiment.scale is not None else ""
-    days = f" for {experiment.days} days" if experiment.days is not None else ""
-    return (f"{experiment.name}: {variants} variant{'s' * (variants != 1)}{design} x "
-            f"{experiment.replications} replications = {experiment.n_runs:,} runs{scale}{days}, "
-            f"seed {experiment.entropy}")
+    design = (say("points", lang, n=points, design=experiment.sweep.design)
+              if experiment.sweep else "")
+    scale = say("scale", lang, scale=f"{experiment.scale:g}") if experiment.scale is not None else ""
+    days = say("days", lang, days=experiment.days) if experiment.days is not None else ""
+    return say("plan", lang, name=experiment.name, variants=variants, s="s" * (variants != 1),
+               design=design, replications=experiment.replications,
+               runs=f"{experiment.n_runs:,}", scale=scale, days=days, seed=experiment.entropy)
 
 
-def plan(experiment, out, store) -> str:
+def plan(experiment, out, store, lang: str = "en") -> str:
     done = store.whole_runs() if store.exists() else set()
     runs = [t.run_id for t in experiment.tasks()]
     finished = sum(r in done for r in runs)
-    lines = [plan_line(experiment), f"variants: {', '.join(v for v, _ in experiment.variants)}"]
+    lines = [plan_line(experiment, lang),
+             say("variants", lang, names=", ".join(v for v, _ in experiment.variants))]
     if experiment.sweep:
-        lines.append(f"sweep: {', '.join(experiment.keys)} ({experiment.sweep.design})")
-    lines.append(f"tables kept: {', '.join(experiment.keep)}")
-    lines.append(f"result folder: {out}/ ({finished:,} of {len(runs):,} runs finished)")
+        lines.append(say("sweep", lang, keys=", ".join(experiment.keys),
+                         design=experiment.sweep.design))
+    lines.append(say("tables", lang, tables=", ".join(experiment.keep)))
+    lines.append(say("folder", lang, out=out, finished=f"{finished:,}", runs=f"{len(runs):,}"))
     if experiment.seed is None:
-        lines.append(f"note: the experiment has no seed; add `seed = {experiment.entropy}` to "
-                     "repeat it elsewhere")
+        lines.append(say("no seed", lang, entropy=experiment.entropy))
     return "\n".join(lines)
 
 
-def result_line(report, experiment) -> str:
+def result_line(report, experiment, lang: str = "en") -> str:
     if not report.ran:
-        return (f"nothing to run: all {report.total:,} runs were already finished; results in "
-                f"{report.folder}/")
+        return say("nothing", lang, total=f"{report.total:,}", folder=report.folder)
     minutes = report.seconds / 60
-    rate = f", {report.ran / minutes:.1f} runs/min" if report.ran and minutes > 0 else ""
-    skipped = f" ({report.skipped:,} were already done)" if report.skipped else ""
-    text = (f"{report.ran:,} runs in {format_seconds(report.seconds)}{rate}: "
-            f"{report.ran - len(report.failed):,} ok, {len(report.failed):,} failed{skipped}; "
-            f"results in {report.folder}/")
+    rate = (say("rate", lang, rate=f"{report.ran / minutes:.1f}")
+            if report.ran and minutes > 0 else "")
+    skipped = say("done before", lang, n=f"{report.skipped:,}") if report.skipped else ""
+    text = say("result", lang, ran=f"{report.ran:,}", time=format_seconds(report.seconds, lang),
+               rate=rate, ok=f"{report.ran - len(report.failed):,}",
+               failed=f"{len(report.failed):,}", skipped=skipped, folder=report.folder)
     if experiment.seed is None:
-        text += (f"\nthe experiment has no seed: it ran with entropy {report.entropy} (recorded "
-                 f"in experiment.json); add `seed = {report.entropy}` to repeat it elsewhere")
+        text += say("entropy", lang, entropy=report.entropy)
     return text
 
 
-def format_seconds(seconds: float) -> str:
+def format_seconds(seconds: float, lang: str = "en") -> str:
+    s, m, h = ("s", "min", "h") if lang == "en" else ("秒", "分", "小时")
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return f"{seconds:.1f} {s}"
     minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes} min {secs:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+    return (f"{minutes} {m} {secs:02d} {s}" if minutes < 60
+            else f"{minutes // 60} {h} {minutes % 60:02d} {m}")
 
 
 def main(argv: list[str] | None = None) -> int:
