@@ -445,7 +445,8 @@ def run(args) -> int:
             winner = confirmed[0]  # chosen by the search, before the fresh seeds: no selection
             result = Result(args, name, objective, space, found, best, confirmed, winner,
                             rounds.runs, time.monotonic() - began, setup,
-                            objective.value(tables["reference"]), out, args.lang)
+                            objective.value(tables["reference"]), out, args.lang,
+                            rounds.seconds)
             for file, content in result.files().items():
                 (folder.write_bytes if isinstance(content, bytes) else folder.write_text)(
                     file, content)
@@ -536,13 +537,13 @@ WORDS = {
                     "multivariate, seed {seed}; the first round random and beginning with the "
                     "reference where it is a split of the same total), each the mean of "
                     "{replications} replications with the same seeds for every candidate, at "
-                    "scale {scale} over {days} days; {runs} runs in all, {made} of them made by "
-                    "this invocation in {minutes} min (the others were in the result store "
-                    "already).",
+                    "scale {scale} over {days} days; with the confirmation {runs} distinct runs, "
+                    "{minutes} worker-minutes of simulation (the runs' own times in the result "
+                    "store's manifest).",
                     "{rounds} 轮、每轮 {candidates} 个方案（Optuna 的 TPE 采样器，多元，种子 {seed}；"
                     "第一轮随机，并以参照方案开头——若它是同一总额的分配），每个方案为 {replications} "
-                    "次重复的均值，所有方案使用相同的种子，规模 {scale}，{days} 天；共 {runs} 次运行，"
-                    "本次调用运行了 {made} 次，用时 {minutes} 分钟（其余已在结果库中）。"),
+                    "次重复的均值，所有方案使用相同的种子，规模 {scale}，{days} 天；连同确认共 {runs} "
+                    "次不同的运行，模拟用时 {minutes} 个工作进程·分钟（结果库清单中各次运行自身的用时）。"),
     "figure alt": ("the search and the confirmation", "搜索与确认"),
     "round": ("round", "轮次"), "best so far": ("best so far", "目前最佳"),
     "its mean": ("its search mean ({unit})", "其搜索均值（{unit}）"),
@@ -599,13 +600,12 @@ class Result:
 
     def __init__(self, args, name, objective, space, found, best, confirmed, winner, ran,
                  seconds, setup, reference_mean=math.nan, out: Path = Path("."),
-                 lang: str = "en"):
+                 lang: str = "en", run_seconds: dict | None = None):
         self.args, self.name, self.objective, self.space = args, name, objective, space
         self.found, self.best, self.confirmed, self.winner = found, best, confirmed, winner
         self.ran, self.seconds, self.setup = ran, seconds, setup
         self.reference_mean, self.out, self.lang = reference_mean, Path(out), lang
-        self.total_runs = (args.rounds * args.candidates * args.replications
-                           + (len(confirmed) + 1) * winner.n)
+        self.run_seconds = run_seconds or {}  # run id -> its own time (every run, resumed too)
         self.by_name = {c.name: c for c in found}
         self._files = None
 
@@ -697,8 +697,10 @@ class Result:
             "confirmed": [{"candidate": c.name, "mean": c.mean, "difference": c.difference,
                            "low": c.low, "high": c.high, "p_better": c.p_better,
                            "outcomes": c.outcomes} for c in self.confirmed],
-            "runs_in_all": self.total_runs, "runs": self.ran,
-            "seconds": round(self.seconds, 1)}, indent=2, default=float)
+            "runs_in_all": len(self.run_seconds),
+            "worker_seconds": round(sum(self.run_seconds.values()), 1),
+            "made_by_this_invocation": self.ran,
+            "wall_seconds_of_this_invocation": round(self.seconds, 1)}, indent=2, default=float)
 
     def scenario(self) -> str:
         from analysis.search import assignments, scenario_reference
@@ -779,8 +781,8 @@ class Result:
         lines += ["", say("search"), "",
                   say("search text", rounds=a.rounds, candidates=a.candidates, seed=a.seed,
                       replications=a.replications, scale=f"{self.setup['scale']:g}",
-                      days=self.setup["days"], runs=f"{self.total_runs:,}", made=f"{self.ran:,}",
-                      minutes=f"{self.seconds / 60:.1f}"), "",
+                      days=self.setup["days"], runs=f"{len(self.run_seconds):,}",
+                      minutes=f"{sum(self.run_seconds.values()) / 60:.1f}"), "",
                   f"![{say('figure alt')}](optimise.png)", "",
                   f"| {say('round')} | {say('best so far')} | {say('its mean', unit=unit)} |",
                   "|---|---|---|", *per_round, "",

@@ -53,6 +53,7 @@ class Rounds:
                 return self.executor[0]
             self.executor[2] = renewed
         self.runs = 0  # runs made by this search (not taken from the store)
+        self.seconds: dict[str, float] = {}  # run id -> its own time, from the store's manifest
 
     def at_scale(self, scale: float) -> "Rounds":
         """The same search's rounds at another scale (a verification), in the same store and on
@@ -113,6 +114,10 @@ class Rounds:
             run, error = report.failed[0]
             raise SearchError(f"{len(report.failed)} of {report.ran} runs of {label} failed, "
                               f"e.g. {run}: {error}; the tracebacks are in {self.results}/manifest/")
+        for task in experiment.tasks():  # what each run cost when it was made, resumed or not
+            row = pd.read_parquet(self.results / "manifest" / f"{task.run_id}.parquet",
+                                  columns=["seconds"])
+            self.seconds[task.run_id] = float(row["seconds"].iloc[0])
         tables = {c.variant: self.summary(experiment, c.key) for c in experiment.configs}
         return {name: tables[self.variant(over, seeds)] for name, over in candidates.items()}
 

@@ -140,7 +140,10 @@ def test_the_command_confirms_on_fresh_seeds_resumes_and_is_the_same_on_any_work
     assert first.returncode == 0, first.stderr
     assert "paired replications" in first.stdout
     result = json.loads((tmp_path / "o0" / "optimise.json").read_text())
-    assert result["runs"] == 2 * 2 * 1 + 2 * 2  # rounds x candidates, then 2 configs x 2 seeds
+    # rounds x candidates, then 2 configs x 2 seeds; each run's own time from the manifest
+    assert result["made_by_this_invocation"] == result["runs_in_all"] == 2 * 2 * 1 + 2 * 2
+    assert result["worker_seconds"] > 0
+    page = (tmp_path / "o0" / "optimise.md").read_text()
     assert result["best"]["candidate"] != "r01c01"  # the reference is the baseline, not a pick
     confirm = (tmp_path / "o0" / "rounds" / "confirm.toml").read_text()
     round1 = (tmp_path / "o0" / "rounds" / "round-01.toml").read_text()
@@ -148,7 +151,9 @@ def test_the_command_confirms_on_fresh_seeds_resumes_and_is_the_same_on_any_work
     again = shequ("optimise", *common, "--workers", "0", "--results", "r0", "--out", "o0",
                   cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert json.loads((tmp_path / "o0" / "optimise.json").read_text())["runs"] == 0  # resumed
+    resumed = json.loads((tmp_path / "o0" / "optimise.json").read_text())
+    assert resumed["made_by_this_invocation"] == 0 and resumed["runs_in_all"] == 8  # resumed
+    assert (tmp_path / "o0" / "optimise.md").read_text() == page  # the same report page
     two = shequ("optimise", *common, "--workers", "2", "--results", "r2", "--out", "o2",
                 cwd=tmp_path)
     assert two.returncode == 0, two.stderr
