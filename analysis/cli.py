@@ -3,7 +3,7 @@ that `shequ` starts quickly; each command imports its module when it runs."""
 
 from pathlib import Path
 
-from sim.command import count, examples, number, path
+from sim.command import add_lang, count, examples, number, path
 from sim.errors import CannotWrite, InputError
 from sim.labels import MAIN
 
@@ -29,8 +29,7 @@ def add_parsers(subparsers) -> dict:
                    "the whole-iceberg outcomes: " + ", ".join(MAIN) + ")")
     p.add_argument("--class", dest="classes", action="append", metavar="CLASS",
                    help="classes A, B, C, D and city, comma-separated or repeated (default: all)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en",
-                   help="label language (default: en)")
+    add_lang(p, "the labels")
     p.add_argument("--width", type=count, default=100,
                    help="columns the table fits (default: 100)")
     p.add_argument("--csv", type=path, help="CSV file (default: RESULTS/compare-BASELINE.csv; a "
@@ -47,8 +46,7 @@ def add_parsers(subparsers) -> dict:
     p.add_argument("--baseline", help="variant the others are compared with (default: the first)")
     p.add_argument("--point", type=int, metavar="P", help="report sweep point P alone, in full "
                    "(default: every point, over the swept parameters)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en",
-                   help="label language (default: en)")
+    add_lang(p, "the labels")
     p.add_argument("--out", type=path, help="output folder (default: RESULTS/report; new, "
                    "empty, or a report's)")
     p = subparsers.add_parser("calibrate", help="fit behavioural parameters to Xining's published "
@@ -139,8 +137,7 @@ def add_optimise_parser(subparsers) -> None:
     p.add_argument("--results", type=path, default=None,
                    help="result store of the runs (default: results/optimise-SCENARIO; new or "
                    "this search's, to go on)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en",
-                   help="language of the report, its figure and the summary (default: en)")
+    add_lang(p, "the report, its figure and the summary")
     p.add_argument("--out", type=path, default=None,
                    help="folder for the report (optimise.md), optimise.csv, optimise.png, "
                    "optimise.json, best.toml and the rounds (default: output/optimise-SCENARIO)")
@@ -176,8 +173,7 @@ def add_discover_parser(subparsers) -> None:
                    "densest with at least this coverage (default: 0.5)")
     p.add_argument("--out", type=path, help="output folder (default: RESULTS/discover; new, "
                    "empty, or a discovery's)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en",
-                   help="language of the summary, discover.md and the figure (default: en)")
+    add_lang(p, "the summary, discover.md and the figure")
 
 
 def run_discover(args) -> int:

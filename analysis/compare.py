@@ -10,6 +10,7 @@ enough. Sweep points are never pooled: a sweep's points are different models, so
 compared on its own. Reads the result store only; never runs the model.
 """
 
+import functools
 import math
 import textwrap
 import unicodedata
@@ -40,9 +41,7 @@ WORDS = {  # key: (English, Chinese)
 }
 
 
-def word(key: str, lang: str, **values) -> str:
-    text = labels.pick(WORDS[key], lang)
-    return text.format(**values) if values else text
+word = functools.partial(labels.phrase, WORDS)
 
 
 def read_summary(folder: Path | str) -> pd.DataFrame:

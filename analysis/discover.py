@@ -24,6 +24,7 @@ says so and stops. Writes discover.md, discover.csv (PRIM's trajectory) and trad
 `--out` (default RESULTS/discover); reads the result store only.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,9 +96,7 @@ WORDS = {
 }
 
 
-def say(key: str, lang: str = "en", **values) -> str:
-    text = labels.pick(WORDS[key], lang)
-    return text.format(**values) if values else text
+say = functools.partial(labels.phrase, WORDS)
 
 
 def ema():

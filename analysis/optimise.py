@@ -37,9 +37,11 @@ optimise.json, best.toml (the best split as a scenario: `shequ run best.toml`) a
 (each round as an experiment file).
 """
 
+import functools
 import json
 import math
 import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -140,7 +142,7 @@ class NeedWeights:
 
         communities, classes = self.city
         over = self.overrides(params)["funding"]
-        funds = funding.allocate({**over, "per_capita": 0}, communities, classes, "optimise")
+        funds = funding.allocate(over, communities, classes, "optimise")
         out = {f"weight_{k}": over["need_weights"][k] for k in NEEDS}
         for c in self.counts:
             out[f"part_{c}"] = funds[classes == c].sum() / self.total
@@ -183,10 +185,7 @@ class Objective:
 
     def shown(self, value: float, signed: bool = False) -> str:
         """One decimal more than the label table's: the splits of one total differ by little."""
-        u = labels.UNITS[labels.OUTCOMES[self.outcome].unit]
-        if value != value:
-            return "–"
-        return f"{value * u.factor:{'+' if signed else ''},.{u.digits + 1}f}"
+        return labels.shown(self.outcome, value, signed, more=1)
 
 
 def check_objective(outcome: str, klass: str) -> Objective:
@@ -321,7 +320,7 @@ def city(summary: pd.DataFrame, outcome: str) -> np.ndarray:
 
 
 # ---- the command ------------------------------------------------------------------------------
-def city_of(scenario, total: int | None):
+def city_of(scenario):
     """The scenario's city (its communities and classes, built at a tiny scale: the funds do not
     depend on the scale) and its own funds."""
     from sim import outputs
@@ -335,7 +334,7 @@ def city_of(scenario, total: int | None):
 
 def space_of(args, scenario):
     """The decision space and the reference's point in it (None when it has none)."""
-    communities, classes, funds, columns = city_of(scenario, args.total)
+    communities, classes, funds, columns = city_of(scenario)
     if "none" in set(classes):
         raise InputError(f"{args.scenario}: expected a classified city (classification.scheme "
                          "'published'), but it has none: there are no classes to fund")
@@ -451,11 +450,11 @@ def run(args) -> int:
                 (folder.write_bytes if isinstance(content, bytes) else folder.write_text)(
                     file, content)
     except SearchError as e:
-        print(f"shequ: error: {e}", file=__import__("sys").stderr)
+        print(f"shequ: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
         print(f"\ninterrupted: the finished runs are kept in {results}/; run the same command "
-              "again to go on", file=__import__("sys").stderr)
+              "again to go on", file=sys.stderr)
         return TERMINATED if isinstance(e, Terminated) else INTERRUPTED
     print(result.summary_text())
     print(f"written: {', '.join(str(out / f) for f in result.files() if '/' not in f)}")
@@ -585,9 +584,7 @@ WORDS = {
 }
 
 
-def say(key: str, lang: str = "en", **values) -> str:
-    text = labels.pick(WORDS[key], lang)
-    return text.format(**values) if values else text
+say = functools.partial(labels.phrase, WORDS)
 
 
 # ---- what is written ----------------------------------------------------------------------------

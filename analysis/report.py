@@ -19,6 +19,7 @@ reports one sweep point in full. Reads the result store only.
 """
 
 import base64
+import functools
 import html
 import io
 import warnings
@@ -125,9 +126,7 @@ WORDS = {
 }
 
 
-def word(key: str, lang: str, **values) -> str:
-    text = labels.pick(WORDS[key], lang)
-    return text.format(**values) if values else text
+word = functools.partial(labels.phrase, WORDS)
 
 
 def titled(name: str, lang: str, difference: bool = False) -> str:
@@ -575,8 +574,9 @@ def write(folder: Path, out, baseline: str | None = None, lang: str = "en",
     """The report of a result folder into its output folder (a path, claimed here, or a claimed
     `sim.command.OutputFolder`): report.html (figures embedded), report.md and its figures/."""
     from sim.command import claimed
+    from sim.viz.labels import require_fonts
 
-    setup_language(lang)
+    require_fonts(lang)  # Chinese needs a CJK font: found or a clear error, never boxes
     title, sections = build(folder, baseline, lang, point)
     with claimed(out, "report") as claim:
         return write_pages(claim, title, sections)
@@ -633,8 +633,4 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([head, rule, *rows])
 
 
-def setup_language(lang: str) -> None:
-    """Chinese needs a CJK font: found or a clear error, never boxes."""
-    from sim.viz.labels import require_fonts
 
-    require_fonts(lang)

@@ -130,24 +130,16 @@ class Rounds:
 
 def assignments(over: dict, prefix: str = "") -> list[str]:
     """Nested overrides as TOML lines `section.key = value` (tables by their entries)."""
+    from sim.scenario import toml_value
+
     lines = []
     for key, value in over.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, dict):
             lines += assignments(value, dotted + ".")
         else:
-            lines.append(f"{dotted} = {toml_value(value, dotted)}")
+            lines.append(f"{dotted} = {toml_value(value)}")
     return lines
-
-
-def toml_value(value, key: str) -> str:
-    if isinstance(value, bool) or isinstance(value, (int, str)) or (
-            isinstance(value, list) and all(isinstance(v, (int, str)) for v in value)):
-        return json.dumps(value)
-    if isinstance(value, float) and value == value and abs(value) != float("inf"):
-        return repr(value)
-    raise InputError(f"{key}: expected a number, string, boolean or list to write as TOML, got "
-                     f"{value!r}")
 
 
 def scenario_reference(name_or_path: str) -> str:

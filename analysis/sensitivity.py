@@ -312,10 +312,9 @@ WORDS = {
 
 
 def say(key: str, lang: str = "en", **values) -> str:
-    from sim.labels import pick
+    from sim.labels import phrase  # imported when used: `shequ` starts without it
 
-    text = pick(WORDS[key], lang)
-    return text.format(**values) if values else text
+    return phrase(WORDS, key, lang, **values)
 
 
 def output_name(output: str, lang: str, labelled: bool = False) -> str:
@@ -506,7 +505,7 @@ def outputs_list(text: str) -> tuple[str, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sim.batch.cli import add_executor_arguments
-    from sim.command import path
+    from sim.command import add_lang, path
 
     parser.add_argument("experiment", help="experiment name (from experiments/) or .toml path")
     parser.add_argument("--outputs", type=outputs_list, default=DEFAULT_OUTPUTS, metavar="LIST",
@@ -521,9 +520,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=path, metavar="DIR",
                         help="where to write sensitivity.csv and sensitivity.png (default: the "
                              "result folder)")
-    parser.add_argument("--lang", choices=("en", "zh"), default="en",
-                        help="language of the table and the figure (default: en; zh labels each "
-                             "output with its Chinese name and unit)")
+    add_lang(parser, "the table and the figure (zh names each output by its Chinese label)")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 subcommands come from their own modules (batch, analysis, viz, sensitivity), which, like this one,
 take their argument helpers and the output guard from `sim.command`."""
 
+import functools
 import time
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from analysis import cli as analysis_cli
 from analysis import sensitivity as sensitivity_cli
 from sim.batch import cli as batch_cli
 from sim.command import (
-    OutputFolder, Parser, check_folder, examples, number, one_line_errors, path, short, whole,
+    OutputFolder, Parser, add_lang, check_folder, examples, number, one_line_errors, path, short,
+    whole,
 )
 from sim.viz import cli as viz_cli
 
@@ -58,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-figure", action="store_true", help="skip the summary figure")
     run.add_argument("--figures", action="store_true", help="also write the run's static figures "
                      "(graph.png, rates.png, overview.png)")
-    run.add_argument("--lang", choices=("en", "zh"), default="en",
-                     help="language of the printed summary and the figures (default: en)")
+    add_lang(run, "the printed summary and the figures")
     val = sub.add_parser("validate", help="check a scenario file and its city",
                          **examples("shequ validate my-city.toml"))
     val.add_argument("scenario", help="scenario name or .toml path")
@@ -120,9 +121,9 @@ def cmd_run(args) -> int:
 
 def format_summary(summary, lang: str = "en") -> str:
     """The run's outcomes by class, in two tables that fit a terminal, with what each counts."""
-    from sim.labels import pick
+    from sim.labels import phrase, pick
 
-    word = lambda key: pick(RUN_WORDS[key], lang)  # noqa: E731
+    word = functools.partial(phrase, RUN_WORDS, lang=lang)
     table = summary.set_index("class").rename_axis(word("class"))
     if lang == "zh":
         table = table.rename(index={"city": "全市"})

@@ -45,6 +45,12 @@ class Formatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
+def add_lang(parser, what: str) -> None:
+    """`--lang en|zh`: the language of `what` (Chinese figures need a CJK font)."""
+    parser.add_argument("--lang", choices=("en", "zh"), default="en",
+                        help=f"language of {what} (default: en)")
+
+
 def examples(*lines: str) -> dict:
     """The keywords that give a subcommand's help its examples: `add_parser(..., **examples(...))`."""
     head = "example:" if len(lines) == 1 else "examples:"

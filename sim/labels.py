@@ -178,9 +178,17 @@ def bounded(name: str) -> bool:
     return UNITS[OUTCOMES[name].unit].bounded
 
 
-def shown(name: str, value: float, signed: bool = False) -> str:
-    """A value in the outcome's display unit, with its decimals (and a sign for differences)."""
+def shown(name: str, value: float, signed: bool = False, more: int = 0) -> str:
+    """A value in the outcome's display unit, with its decimals (`more` added; a sign for
+    differences)."""
     u = UNITS[OUTCOMES[name].unit]
     if value != value:  # NaN
         return "–"
-    return f"{value * u.factor:{'+' if signed else ''},.{u.digits}f}"
+    return f"{value * u.factor:{'+' if signed else ''},.{u.digits + more}f}"
+
+
+def phrase(table: dict, key: str, lang: str = "en", **values) -> str:
+    """A command's words: `table[key]` is (en, zh), `{placeholders}` filled from `values`. Each
+    command keeps its table and binds it: `say = functools.partial(labels.phrase, WORDS)`."""
+    text = pick(table[key], lang)
+    return text.format(**values) if values else text

@@ -25,7 +25,7 @@ TOTAL = 35_600_000
 @pytest.fixture(scope="module")
 def city():
     communities, classes, funds, _ = optimise.city_of(
-        __import__("sim.scenario", fromlist=["load"]).load("xining-classified"), None)
+        __import__("sim.scenario", fromlist=["load"]).load("xining-classified"))
     return communities, classes, funds
 
 

@@ -8,10 +8,12 @@ by SIGTERM. After 3, 130 and 143 the finished runs are kept: the same command go
 """
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
-from sim.command import count, path
+from sim.command import add_lang, count, path
+from sim.labels import phrase
 
 HELP = "run an experiment (scenarios x sweeps x replications) into a result folder"
 DESCRIPTION = """\
@@ -51,8 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="runs in flight at most (default: twice the workers)")
     parser.add_argument("--check", action="store_true",
                         help="validate the experiment and show what would run; run nothing")
-    parser.add_argument("--lang", choices=("en", "zh"), default="en",
-                        help="language of the plan and result lines (default: en)")
+    add_lang(parser, "the plan and result lines")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -157,11 +158,7 @@ WORDS = {
 }
 
 
-def say(key: str, lang: str = "en", **values) -> str:
-    from sim.labels import pick
-
-    text = pick(WORDS[key], lang)
-    return text.format(**values) if values else text
+say = functools.partial(phrase, WORDS)
 
 
 def announcement(experiment, report, args) -> str:

@@ -52,8 +52,9 @@ def add_run_options(parser, number, whole) -> None:
                         "0.01 here, small enough to watch)")
     parser.add_argument("--days", type=whole, help="days to simulate")
     parser.add_argument("--seed", type=whole, help="random seed of the run")
-    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="labels in English "
-                        "(en) or Chinese (zh)")
+    from sim.command import add_lang
+
+    add_lang(parser, "the labels")
     parser.add_argument("--communities", help="communities to draw, by number or name, comma-"
                         "separated (default: one of each class)")
     parser.add_argument("--store", type=Path, help="a batch result store, to replay one of its "
