@@ -3,6 +3,7 @@
     shequ calibrate [--scale 0.1] [--replications 3] [--evaluations 40] [--verify-scale 1]
                     [--verify-replications 4] [--workers 2] [--out output/calibration]
                     [--results results/calibration] [--targets experiments/targets.csv]
+                    [--lang en|zh]
 
 The figures and their roles are in `experiments/targets.csv` (analysis/targets.py): five are
 fitted (response 97.7 %, resolution 97.4 %, satisfaction 95.7 %, the hotline's 899 contacts a day
@@ -36,6 +37,7 @@ candidates again, and the store has their runs.
 """
 
 import datetime
+import functools
 import json
 import math
 import sys
@@ -47,6 +49,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from analysis import targets as published
+from sim import labels
 from sim.parameters import CATEGORIES
 
 SCENARIO = "xining-classified"
@@ -62,17 +65,20 @@ class Fitted:
     lo: float
     hi: float
     factor: bool = False  # scale every category of the table by one factor
-    why: str = ""
+    why: tuple[str, str] = ("", "")  # what it moves (en, zh)
 
 
 PARAMETERS = [
     Fitted("behaviour.case_satisfaction_base", -6.0, 4.0,
-           why="satisfaction at the return visit (log-odds at zero performance)"),
-    Fitted("mechanisms.staff_capacity", 0.5, 8.0, why="first contact within the deadline"),
+           why=("satisfaction at the return visit (log-odds at zero performance)",
+                "回访满意度（绩效为零时的对数几率）")),
+    Fitted("mechanisms.staff_capacity", 0.5, 8.0,
+           why=("first contact within the deadline", "时限内的首次联系")),
     Fitted("behaviour.intractable_share", 0.0, 3.0, factor=True,
-           why="grievances that cannot be resolved"),
+           why=("grievances that cannot be resolved", "无法解决的诉求")),
     Fitted("behaviour.hotline_direct", 0.2, 3.0, factor=True,
-           why="share settled by the hotline itself (capped at 1 per category)"),
+           why=("share settled by the hotline itself (capped at 1 per category)",
+                "热线自己办结的占比（每类最高为 1）")),
 ]
 
 
@@ -171,8 +177,8 @@ class Fit:
     """The search and what it found: evaluations (x, runs, means, distance) by unit-cube point
     (a point seen before is not run again)."""
 
-    def __init__(self, sim: Simulator, base: dict, targets: dict, log=print):
-        self.sim, self.base, self.targets, self.log = sim, base, targets, log
+    def __init__(self, sim: Simulator, base: dict, targets: dict, log=print, lang: str = "en"):
+        self.sim, self.base, self.targets, self.log, self.lang = sim, base, targets, log, lang
         self.lo = np.array([p.lo for p in PARAMETERS])
         self.hi = np.array([p.hi for p in PARAMETERS])
         self.seen: dict[tuple, dict] = {}
@@ -203,11 +209,12 @@ class Fit:
         n, best = len(self.history), min(h["distance"] for h in self.history)
         spent = time.monotonic() - self.began
         left = max(self.budget - n, 0) * spent / self.ran if self.ran else float("nan")
-        when = "from the result store" if from_store else (
-            f"{spent / 60:.1f} min so far, at most {left / 60:.0f} min left" if self.ran else "")
-        self.log(f"  evaluation {n:3d}/{self.budget}: distance {e['distance']:9.3f}, best "
-                 f"{best:9.3f}  ({when})  "
-                 + "  ".join(f"{k}={e['means'][t.measure]:.4g}" for k, t in self.targets.items()))
+        when = say("from store", self.lang) if from_store else (
+            say("so far", self.lang, spent=f"{spent / 60:.1f}", left=f"{left / 60:.0f}")
+            if self.ran else "")
+        self.log(say("evaluation", self.lang, n=n, budget=self.budget, distance=e["distance"],
+                     best=best, when=when, means="  ".join(
+                         f"{k}={e['means'][t.measure]:.4g}" for k, t in self.targets.items())))
 
     def run(self, evaluations: int) -> dict:
         """Trust-region least squares from the scenario's values, in about `evaluations` points:
@@ -344,110 +351,247 @@ def number(value: float, unit: str) -> str:
     return f"{value:,.4g}"
 
 
+# The report's words in English and Chinese (`shequ calibrate --lang zh`).
+WORDS = {
+    "title": ("# Calibration to Xining's published figures", "# 校准：拟合西宁公布的数据"),
+    "made": ("Made by `{command}` on {date} ({minutes} min on {workers} worker process{es}), "
+             "from `experiments/targets.csv`.",
+             "由 `{command}` 于 {date} 生成（{workers} 个工作进程，{minutes} 分钟），依据 "
+             "`experiments/targets.csv`。"),
+    "method": (
+        "Method of simulated moments (analysis/calibrate.py): the reform scenario (`{scenario}`) "
+        "is run for {days} days after its warm-up at scale {scale}, {replications} "
+        "common-random-number replications per candidate (seeds {seeds}…); scipy's trust-region "
+        "least squares minimises the sum over the {targets} fitted targets of ((simulated mean − "
+        "published) / uncertainty)² over {parameters} parameters. Verification: {verify} new "
+        "replications at scale {verify_scale} (seeds {verify_seeds}…), the mean and its 95 % "
+        "Student-t interval over the seeds; the mean *agrees* with the published figure when "
+        "they differ by at most 1.96 × √(se² + u²), se the mean's standard error over the seeds "
+        "and u the figure's stated uncertainty (a one-sd measurement error).",
+        "模拟矩方法（analysis/calibrate.py）：改革方案（`{scenario}`）在比例 {scale} 下预热后运行 "
+        "{days} 天，每个候选 {replications} 次共同随机数重复（种子 {seeds}…）；用 scipy 的信赖域"
+        "最小二乘，在 {parameters} 个参数上最小化 {targets} 个拟合目标的 ((模拟均值 − 公布值) / "
+        "不确定性)² 之和。验证：比例 {verify_scale} 下 {verify} 次新重复（种子 {verify_seeds}…），"
+        "取均值及其在种子间的 95 % Student t 区间；当均值与公布值之差不超过 1.96 × √(se² + u²) "
+        "时，二者*一致*，其中 se 为均值在种子间的标准误，u 为该数字给出的不确定性（一个标准差的"
+        "测量误差）。"),
+    "fitted targets": ("## Fitted targets", "## 拟合目标"),
+    "targets head": ("| target | published ± uncertainty | source | at {scale} (fit) | at "
+                     "{verify_scale}: mean | 95 % interval (seeds) | agrees (allowed "
+                     "difference) |",
+                     "| 目标 | 公布值 ± 不确定性 | 来源 | 比例 {scale}（拟合） | 比例 {verify_scale}："
+                     "均值 | 95 % 区间（种子） | 一致（允许的差） |"),
+    "yes": ("yes", "是"),
+    "no": ("no", "否"),
+    "fitted parameters": ("## Fitted parameters", "## 拟合的参数"),
+    "parameters text": (
+        "Factors multiply every category of the table the search started from (the previous "
+        "`calibrated.toml`); the file holds the values themselves. Standard errors from the "
+        "MSM sandwich; a parameter is *not identified* when its 95 % interval covers half its "
+        "search range or more.",
+        "系数乘以搜索起点的表（上一版 `calibrated.toml`）中的每一类；文件里存的是数值本身。标准误"
+        "来自模拟矩方法的三明治估计；95 % 区间覆盖搜索范围一半或以上的参数*不可识别*。"),
+    "parameters head": ("| parameter | what it moves | search range | fitted | standard error | "
+                        "95 % interval | identified |",
+                        "| 参数 | 影响什么 | 搜索范围 | 拟合值 | 标准误 | 95 % 区间 | 可识别 |"),
+    "p": ("p = {p}", "p = {p}"),
+    "no dof": ("no degrees of freedom", "没有自由度"),
+    "distance": (
+        "Best distance {best} after {n} evaluations (at the start: {start}). "
+        "Over-identification: {targets} targets, {parameters} parameters; J = {j} against χ² "
+        "with {dof} degree(s) of freedom, {p} (a small p says the targets cannot all be met at "
+        "once). Singular values of the scaled Jacobian: {singular}.",
+        "{n} 次评估后的最优距离为 {best}（起点：{start}）。过度识别：{targets} 个目标，"
+        "{parameters} 个参数；J = {j}，对照自由度为 {dof} 的 χ² 分布，{p}（p 小说明这些目标无法"
+        "同时满足）。缩放后雅可比矩阵的奇异值：{singular}。"),
+    "held out": ("## Held-out figures", "## 留出数据"),
+    "held text": (
+        "Not fitted, not defaults, not implied by fitted figures: the 95 % predictive interval "
+        "over {draws} parameter draws from the sandwich (one new seed each, seeds {seeds}…, "
+        "scale {scale}) with the figure's measurement uncertainty added. One-sided checks ask "
+        "only that the published value not lie beyond the interval on the side the note gives.",
+        "这些数字既不拟合、也不作默认值、也不能由拟合的数字推出：从三明治估计中抽取 {draws} 组参数"
+        "（每组一个新种子，种子 {seeds}…，比例 {scale}），再加上该数字的测量不确定性，得到 95 % "
+        "预测区间。单侧检查只要求公布值不落在说明所指一侧的区间之外。"),
+    "held head": ("| figure | published | source | simulated mean | 95 % predictive interval | "
+                  "check | inside |",
+                  "| 数字 | 公布值 | 来源 | 模拟均值 | 95 % 预测区间 | 检查 | 在区间内 |"),
+    "two-sided": ("two-sided", "双侧"),
+    "at least": ("simulated ≥ published", "模拟值 ≥ 公布值"),
+    "at most": ("simulated ≤ published", "模拟值 ≤ 公布值"),
+    "bands": ("## Plausibility bands (other cities; not targets)",
+              "## 合理性区间（其他城市；不是目标）"),
+    "bands head": ("| figure | value | source | the model at {scale} |",
+                   "| 数字 | 数值 | 来源 | 模型（比例 {scale}） |"),
+    "others": ("## The other published figures", "## 其他公布的数字"),
+    "others head": ("| figure | value | role | why |", "| 数字 | 数值 | 作用 | 原因 |"),
+    "default": ("default", "默认值"),
+    "implied": ("implied", "可推出"),
+    "outside": ("outside", "模型之外"),
+    "remains": ("## What remains", "## 尚未达到的"),
+    "misses": ("Fitted targets the model does not reach at scale {scale} (verified mean − "
+               "published): {gaps}. Between the fitting scale ({fit_scale}) and the verification "
+               "the simulated values move by {moves}.",
+               "比例 {scale} 下模型未达到的拟合目标（验证均值 − 公布值）：{gaps}。从拟合比例"
+               "（{fit_scale}）到验证，模拟值变化了 {moves}。"),
+    "gap": ("{k} {d} (allowed ± {allowed})", "{k} {d}（允许 ± {allowed}）"),
+    "all agree": ("Every fitted target agrees with its simulated mean at scale {scale}, within "
+                  "the published uncertainty and the seeds'.",
+                  "比例 {scale} 下每个拟合目标都与其模拟均值一致（在公布的不确定性和种子的波动"
+                  "之内）。"),
+    "seeds": ("Outside the seeds' 95 % interval alone (which ignores the figures' own "
+              "uncertainty): {which}.",
+              "只看种子的 95 % 区间（不计这些数字自身的不确定性）时在区间外的：{which}。"),
+    "held failed": ("Held-out figures outside their predictive interval: {k} of {n}{which}.",
+                    "留出数据中落在预测区间之外的：{n} 个中 {k} 个{which}。"),
+    "list": (" ({which})", "（{which}）"),
+    "sep": ("; ", "；"),
+    "comma": (", ", "、"),
+    "aside": (" ({text})", "（{text}）"),  # a parenthesis, full-width in Chinese
+    "evaluation": ("  evaluation {n:3d}/{budget}: distance {distance:9.3f}, best {best:9.3f}  "
+                   "({when})  {means}",
+                   "  评估 {n:3d}/{budget}：距离 {distance:9.3f}，最优 {best:9.3f}  （{when}）  "
+                   "{means}"),
+    "from store": ("from the result store", "来自结果库"),
+    "so far": ("{spent} min so far, at most {left} min left", "已用 {spent} 分钟，最多还需 {left} 分钟"),
+    "start": ("calibrating {parameters} parameters to {targets} targets: {scenario} at scale "
+              "{scale}, {replications} replications, at most {evaluations} evaluations; runs in "
+              "{results}/",
+              "校准 {parameters} 个参数以拟合 {targets} 个目标：{scenario}，比例 {scale}，"
+              "{replications} 次重复，最多 {evaluations} 次评估；运行结果在 {results}/"),
+    "verifying": ("verifying at scale {scale} with {replications} replications",
+                  "验证：比例 {scale}，{replications} 次重复"),
+    "predicting": ("predicting the {n} held-out figures from {draws} parameter draws",
+                   "由 {draws} 组参数抽样预测 {n} 个留出数字"),
+    "check line": ("  {k:24s} target {target:9.4g}  simulated {mean:9.4g} [{low:.4g}, {high:.4g}]"
+                   "  {agrees} (± {allowed:.4g})",
+                   "  {k:24s} 目标 {target:9.4g}  模拟 {mean:9.4g} [{low:.4g}, {high:.4g}]"
+                   "  {agrees}（± {allowed:.4g}）"),
+    "agrees": ("agrees", "一致"),
+    "disagrees": ("does not agree", "不一致"),
+    "held line": ("  held out {k:24s} published {published:9.4g}  predicted [{low:.4g}, "
+                  "{high:.4g}]  {inside}",
+                  "  留出 {k:24s} 公布 {published:9.4g}  预测 [{low:.4g}, {high:.4g}]  {inside}"),
+    "inside": ("inside", "在区间内"),
+    "outside interval": ("outside", "在区间外"),
+    "wrote": ("wrote {files} to {out}/", "已写入 {out}/：{files}"),
+    "replaced": ("replaced the shipped {files}", "已替换随附的 {files}"),
+    "unchanged": ("the shipped scenarios/calibrated.toml is unchanged: copy {out}/calibrated.toml "
+                  "there, or run again with --replace-shipped",
+                  "随附的 scenarios/calibrated.toml 未改动：把 {out}/calibrated.toml 复制过去，"
+                  "或加 --replace-shipped 再运行一次"),
+}
+# Units of the targets file, in Chinese (other units are shown as they are written).
+UNITS_ZH = {"share": "占比", "contacts/day": "次/天", "calls/day": "个来电/天",
+            "requests": "件", "visits/day": "次回访/天", "messages/day": "条/天"}
+say = functools.partial(labels.phrase, WORDS)
+
+
+def unit_in(unit: str, lang: str) -> str:
+    return UNITS_ZH.get(unit, unit) if lang == "zh" else unit
+
+
+def command_line(args) -> str:
+    return (f"shequ calibrate --scale {args.scale:g} --replications {args.replications} "
+            f"--evaluations {args.evaluations} --verify-scale {args.verify_scale:g} "
+            f"--verify-replications {args.verify_replications} --draws {args.draws}"
+            + ("" if args.warmup_years is None else f" --warmup-years {args.warmup_years}")
+            + (" --lang zh" if lang_of(args) == "zh" else ""))
+
+
+def lang_of(args) -> str:
+    return getattr(args, "lang", "en")
+
+
 def report_text(args, over: dict, fit: Fit, spread: dict, check: dict, measured: dict,
                 held: dict, figures: dict, seconds: float) -> str:
-    targets, best = fit.targets, fit.best
+    targets, best, lang = fit.targets, fit.best, lang_of(args)
+    scale, verify_scale = f"{args.scale:g}", f"{args.verify_scale:g}"
     lines = [
-        "# Calibration to Xining's published figures", "",
-        f"Made by `shequ calibrate --scale {args.scale:g} --replications {args.replications} "
-        f"--evaluations {args.evaluations} --verify-scale {args.verify_scale:g} "
-        f"--verify-replications {args.verify_replications} --draws {args.draws}"
-        + ("" if args.warmup_years is None else f" --warmup-years {args.warmup_years}")
-        + "` on "
-        f"{datetime.date.today().isoformat()} ({seconds / 60:.1f} min on 2 worker processes), "
-        "from `experiments/targets.csv`.", "",
-        f"Method of simulated moments (analysis/calibrate.py): the reform scenario (`{SCENARIO}`) "
-        f"is run for {args.days} days after its warm-up at scale {args.scale:g}, "
-        f"{args.replications} common-random-number replications per candidate (seeds "
-        f"{SEEDS_FROM}…); scipy's trust-region least squares minimises the sum over the "
-        f"{len(targets)} fitted targets of ((simulated mean − published) / uncertainty)² over "
-        f"{len(PARAMETERS)} parameters. Verification: {args.verify_replications} new "
-        f"replications at scale {args.verify_scale:g} (seeds {VERIFY_SEEDS}…), the mean and its "
-        "95 % Student-t interval over the seeds; the mean *agrees* with the published figure "
-        "when they differ by at most 1.96 × √(se² + u²), se the mean's standard error over the "
-        "seeds and u the figure's stated uncertainty (a one-sd measurement error).", "",
-        "## Fitted targets", "",
-        f"| target | published ± uncertainty | source | at {args.scale:g} (fit) | at "
-        f"{args.verify_scale:g}: mean | 95 % interval (seeds) | agrees (allowed difference) |",
+        say("title", lang), "",
+        say("made", lang, command=command_line(args), date=datetime.date.today().isoformat(),
+            minutes=f"{seconds / 60:.1f}", workers=args.workers, es="es" * (args.workers != 1)),
+        "",
+        say("method", lang, scenario=SCENARIO, days=args.days, scale=scale,
+            replications=args.replications, seeds=SEEDS_FROM, targets=len(targets),
+            parameters=len(PARAMETERS), verify=args.verify_replications,
+            verify_scale=verify_scale, verify_seeds=VERIFY_SEEDS), "",
+        say("fitted targets", lang), "",
+        say("targets head", lang, scale=scale, verify_scale=verify_scale),
         "|---|---|---|---|---|---|---|"]
     for k, t in targets.items():
         c = check[k]
-        lines.append(f"| `{k}` ({t.unit}) | {number(t.value, t.unit)} ± "
-                     f"{number(t.uncertainty, t.unit)} | {t.source} | "
+        lines.append(f"| `{k}`{say('aside', lang, text=unit_in(t.unit, lang))} | "
+                     f"{number(t.value, t.unit)} ± "
+                     f"{number(t.uncertainty, t.unit)} | {t.said('source', lang)} | "
                      f"{number(best['means'][t.measure], t.unit)} | {number(c['mean'], t.unit)} | "
                      f"[{number(c['low'], t.unit)}, {number(c['high'], t.unit)}] | "
-                     f"{'yes' if c['agrees'] else 'no'} (± {number(c['allowed'], t.unit)}) |")
-    lines += ["", "## Fitted parameters", "",
-              "Factors multiply every category of the table the search started from (the previous "
-              "`calibrated.toml`); the file holds the values themselves. Standard errors from the "
-              "MSM sandwich; a parameter is *not identified* when its 95 % interval covers half "
-              "its search range or more.", "",
-              "| parameter | what it moves | search range | fitted | standard error | 95 % interval "
-              "| identified |", "|---|---|---|---|---|---|---|"]
+                     f"{say('yes' if c['agrees'] else 'no', lang)}"
+                     f"{say('aside', lang, text='± ' + number(c['allowed'], t.unit))} |")
+    lines += ["", say("fitted parameters", lang), "", say("parameters text", lang), "",
+              say("parameters head", lang), "|---|---|---|---|---|---|---|"]
     for i, p in enumerate(PARAMETERS):
         shown = (lambda v: f"× {v:.3f}") if p.factor else (lambda v: f"{v:.4g}")
-        lines.append(f"| `{p.key}` | {p.why} | [{p.lo:g}, {p.hi:g}] | {shown(best['x'][i])} | "
-                     f"{spread['se'][i]:.3g} | [{shown(spread['low'][i])}, "
-                     f"{shown(spread['high'][i])}] | {'yes' if spread['identified'][i] else 'no'} |")
-    p_text = f"p = {spread['p']:.3g}" if spread["dof"] > 0 else "no degrees of freedom"
-    lines += ["", f"Best distance {best['distance']:.3f} after {len(fit.history)} evaluations "
-              f"(at the start: {fit.history[0]['distance']:.3f}). Over-identification: "
-              f"{len(targets)} targets, {len(PARAMETERS)} parameters; J = {spread['j']:.2f} "
-              f"against χ² with {spread['dof']} degree(s) of freedom, {p_text} (a small p says the "
-              "targets cannot all be met at once). Singular values of the scaled Jacobian: "
-              + ", ".join(f"{v:.3g}" for v in spread["singular_values"]) + ".", "",
-              "## Held-out figures", "",
-              f"Not fitted, not defaults, not implied by fitted figures: the 95 % predictive "
-              f"interval over {args.draws} parameter draws from the sandwich (one new seed each, "
-              f"seeds {DRAW_SEEDS}…, scale {args.scale:g}) with the figure's measurement "
-              "uncertainty added. One-sided checks ask only that the published value not lie "
-              "beyond the interval on the side the note gives.", "",
-              "| figure | published | source | simulated mean | 95 % predictive interval | check "
-              "| inside |", "|---|---|---|---|---|---|---|"]
+        lines.append(f"| `{p.key}` | {labels.pick(p.why, lang)} | [{p.lo:g}, {p.hi:g}] | "
+                     f"{shown(best['x'][i])} | {spread['se'][i]:.3g} | "
+                     f"[{shown(spread['low'][i])}, {shown(spread['high'][i])}] | "
+                     f"{say('yes' if spread['identified'][i] else 'no', lang)} |")
+    p_text = (say("p", lang, p=f"{spread['p']:.3g}") if spread["dof"] > 0
+              else say("no dof", lang))
+    lines += ["", say("distance", lang, best=f"{best['distance']:.3f}", n=len(fit.history),
+                      start=f"{fit.history[0]['distance']:.3f}", targets=len(targets),
+                      parameters=len(PARAMETERS), j=f"{spread['j']:.2f}", dof=spread["dof"],
+                      p=p_text, singular=", ".join(f"{v:.3g}" for v in spread["singular_values"])),
+              "", say("held out", lang), "",
+              say("held text", lang, draws=args.draws, seeds=DRAW_SEEDS, scale=scale), "",
+              say("held head", lang), "|---|---|---|---|---|---|---|"]
     for k, h in held.items():
         t = figures[k]
-        side = {0: "two-sided", 1: "simulated ≥ published", -1: "simulated ≤ published"}[h["side"]]
-        lines.append(f"| `{k}` (`{t.measure}`, {t.unit}) | {number(t.value, t.unit)} | {t.source} "
+        side = say({0: "two-sided", 1: "at least", -1: "at most"}[h["side"]], lang)
+        lines.append(f"| `{k}` (`{t.measure}`, {unit_in(t.unit, lang)}) | "
+                     f"{number(t.value, t.unit)} | {t.said('source', lang)} "
                      f"| {number(h['mean'], t.unit)} | [{number(h['low'], t.unit)}, "
-                     f"{number(h['high'], t.unit)}] | {side} | {'yes' if h['inside'] else 'no'} |")
+                     f"{number(h['high'], t.unit)}] | {side} | "
+                     f"{say('yes' if h['inside'] else 'no', lang)} |")
     bands = published.with_role(figures, "band")
-    lines += ["", "## Plausibility bands (other cities; not targets)", "",
-              f"| figure | value | source | the model at {args.verify_scale:g} |", "|---|---|---|---|"]
+    lines += ["", say("bands", lang), "", say("bands head", lang, scale=verify_scale),
+              "|---|---|---|---|"]
     for k, t in bands.items():
-        lines.append(f"| `{k}` (`{t.measure}`) | {number(t.value, t.unit)} | {t.source} | "
-                     f"{number(measured[t.measure], t.unit)} |")
-    lines += ["", "## The other published figures", "",
-              "| figure | value | role | why |", "|---|---|---|---|"]
+        lines.append(f"| `{k}` (`{t.measure}`) | {number(t.value, t.unit)} | "
+                     f"{t.said('source', lang)} | {number(measured[t.measure], t.unit)} |")
+    lines += ["", say("others", lang), "", say("others head", lang), "|---|---|---|---|"]
     for k, t in figures.items():
         if t.role in ("default", "implied", "outside"):
-            lines.append(f"| `{k}` | {t.value:,.6g} {t.unit} | {t.role} | {t.note} |")
-    lines += ["", "## What remains", "", remains(check, held, targets, best, args)]
+            lines.append(f"| `{k}` | {t.value:,.6g} {unit_in(t.unit, lang)} | "
+                         f"{say(t.role, lang)} | {t.said('note', lang)} |")
+    lines += ["", say("remains", lang), "", remains(check, held, targets, best, args)]
     return "\n".join(lines) + "\n"
 
 
 def remains(check: dict, held: dict, targets: dict, best: dict, args) -> str:
     """The honest account of what the fit does not reach, from the numbers themselves."""
+    lang = lang_of(args)
+    sep = say("sep", lang)
     misses = [k for k, c in check.items() if not c["agrees"]]
     out = []
     if misses:
-        gaps = "; ".join(f"`{k}` {check[k]['mean'] - targets[k].value:+.3g} (allowed "
-                         f"± {check[k]['allowed']:.3g})" for k in misses)
-        out.append(f"Fitted targets the model does not reach at scale {args.verify_scale:g} "
-                   f"(verified mean − published): {gaps}. Between the fitting scale "
-                   f"({args.scale:g}) and the verification the simulated values move by "
-                   + "; ".join(f"`{k}` {check[k]['mean'] - best['means'][targets[k].measure]:+.3g}"
-                               for k in misses) + ".")
+        gaps = sep.join(say("gap", lang, k=f"`{k}`",
+                            d=f"{check[k]['mean'] - targets[k].value:+.3g}",
+                            allowed=f"{check[k]['allowed']:.3g}") for k in misses)
+        moves = sep.join(f"`{k}` {check[k]['mean'] - best['means'][targets[k].measure]:+.3g}"
+                         for k in misses)
+        out.append(say("misses", lang, scale=f"{args.verify_scale:g}", gaps=gaps,
+                       fit_scale=f"{args.scale:g}", moves=moves))
     else:
-        out.append(f"Every fitted target agrees with its simulated mean at scale "
-                   f"{args.verify_scale:g}, within the published uncertainty and the seeds'.")
+        out.append(say("all agree", lang, scale=f"{args.verify_scale:g}"))
     seeds = [k for k, c in check.items() if not c["inside"]]
     if seeds:
-        out.append("Outside the seeds' 95 % interval alone (which ignores the figures' own "
-                   f"uncertainty): {', '.join(f'`{k}`' for k in seeds)}.")
+        out.append(say("seeds", lang, which=say("comma", lang).join(f"`{k}`" for k in seeds)))
     failed = [k for k, h in held.items() if not h["inside"]]
-    out.append(f"Held-out figures outside their predictive interval: {len(failed)} of {len(held)}"
-               + (f" ({', '.join(f'`{k}`' for k in failed)})." if failed else "."))
-    return " ".join(out)
+    which = (say("list", lang, which=say("comma", lang).join(f"`{k}`" for k in failed))
+             if failed else "")
+    out.append(say("held failed", lang, k=len(failed), n=len(held), which=which))
+    return ("" if lang == "zh" else " ").join(out)
 
 
 def run(args) -> int:
@@ -459,6 +603,7 @@ def run(args) -> int:
     from analysis.search import Rounds, SearchError
 
     results = args.results or Path("results") / "calibration"
+    lang = lang_of(args)
     check_folder(args.out, "calibrate")
     check_results(results, "--results")
     if args.replace_shipped and not (Path(__file__).resolve().parent.parent / "scenarios").is_dir():
@@ -476,20 +621,20 @@ def run(args) -> int:
             rounds = Rounds(results, folder, "calibrate", SCENARIO, scale=args.scale,
                             days=args.days, seed=SEEDS_FROM, executor=executor, progress=False)
 
-            print(f"calibrating {len(PARAMETERS)} parameters to {len(targets)} targets: "
-                  f"{SCENARIO} at scale {args.scale}, {args.replications} replications, "
-                  f"at most {args.evaluations} evaluations; runs in {results}/")
+            print(say("start", lang, parameters=len(PARAMETERS), targets=len(targets),
+                      scenario=SCENARIO, scale=args.scale, replications=args.replications,
+                      evaluations=args.evaluations, results=results))
             fit = Fit(Simulator(rounds, args.replications, fixed=fixed), base,
-                      targets, log=lambda line: print(line, flush=True))
+                      targets, log=lambda line: print(line, flush=True), lang=lang)
             fit.run(args.evaluations)
             spread = uncertainty(fit)
             over = overrides(fit.best["x"], base)
-            print(f"verifying at scale {args.verify_scale} with {args.verify_replications} "
-                  "replications")
+            print(say("verifying", lang, scale=args.verify_scale,
+                      replications=args.verify_replications))
             checker = Simulator(rounds.at_scale(args.verify_scale), args.verify_replications,
                                 first_seed=VERIFY_SEEDS, fixed=fixed, label="verify")
             check, means = verify(checker, over, targets)
-            print(f"predicting the {len(held)} held-out figures from {args.draws} parameter draws")
+            print(say("predicting", lang, n=len(held), draws=args.draws))
             pool = rounds.executor[0]  # the rounds' pool (renewed if a worker died)
             held_check = held_out(pool, fit, spread, held, args.draws, args.scale, args.days)
             written = write(args, folder, began, over, fit, spread, check, means, held_check,
@@ -524,14 +669,14 @@ def finish(args, files: dict, check: dict, held_check: dict) -> int:
     """What the fit says on the terminal; the shipped files replaced if asked."""
     from sim.scenario import SCENARIO_DIR
 
+    lang = lang_of(args)
     for k, c in check.items():
-        print(f"  {k:24s} target {c['target']:9.4g}  simulated {c['mean']:9.4g} "
-              f"[{c['low']:.4g}, {c['high']:.4g}]  "
-              f"{'agrees' if c['agrees'] else 'does not agree'} (± {c['allowed']:.4g})")
+        print(say("check line", lang, k=k, **c | {
+            "agrees": say("agrees" if c["agrees"] else "disagrees", lang)}))
     for k, h in held_check.items():
-        print(f"  held out {k:24s} published {h['published']:9.4g}  predicted "
-              f"[{h['low']:.4g}, {h['high']:.4g}]  {'inside' if h['inside'] else 'outside'}")
-    print(f"wrote {', '.join(files)} to {args.out}/")
+        print(say("held line", lang, k=k, **h | {
+            "inside": say("inside" if h["inside"] else "outside interval", lang)}))
+    print(say("wrote", lang, files=", ".join(files), out=args.out))
     if args.replace_shipped:  # asked for: the shipped fit and its report are replaced
         docs = Path(__file__).resolve().parent.parent / "docs"
         shipped = {SCENARIO_DIR / "calibrated.toml": files["calibrated.toml"]}
@@ -540,8 +685,7 @@ def finish(args, files: dict, check: dict, held_check: dict) -> int:
                         docs / "calibration.json": files["calibration.json"]}
         for target, text in shipped.items():
             target.write_text(text, encoding="utf-8")
-        print(f"replaced the shipped {', '.join(str(t) for t in shipped)}")
+        print(say("replaced", lang, files=", ".join(str(t) for t in shipped)))
     else:
-        print(f"the shipped scenarios/calibrated.toml is unchanged: copy {args.out}/calibrated.toml "
-              "there, or run again with --replace-shipped")
+        print(say("unchanged", lang, out=args.out))
     return 0

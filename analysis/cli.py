@@ -53,7 +53,8 @@ def add_parsers(subparsers) -> dict:
                               "figures (method of simulated moments)",
                               **examples("shequ calibrate --workers 2      # into output/calibration",
                                          "shequ calibrate --evaluations 8 --replications 2 --scale "
-                                         "0.02 --out output/trial"))
+                                         "0.02 --out output/trial",
+                                         "shequ calibrate --lang zh      # the report in Chinese"))
     p.add_argument("--scale", type=number, default=0.1, help="scale of the fitting runs")
     p.add_argument("--days", type=count, default=365, help="days a run")
     p.add_argument("--replications", type=count, default=3, help="replications an evaluation")
@@ -79,6 +80,7 @@ def add_parsers(subparsers) -> dict:
     p.add_argument("--replace-shipped", action="store_true",
                    help="also replace the shipped scenarios/calibrated.toml (which every shipped "
                    "scenario extends) and docs/calibration.md and .json")
+    add_lang(p, "the report and the summary")
     add_check_parser(subparsers)
     add_discover_parser(subparsers)
     add_optimise_parser(subparsers)
@@ -217,6 +219,7 @@ def add_check_parser(subparsers) -> None:
                    "shipped docs/calibration.md)")
     p.add_argument("--all", action="store_true",
                    help="the whole validation report: --calibration --facts --full-city")
+    add_lang(p, "the report and the summary")
 
 
 def run_compare(args) -> int:

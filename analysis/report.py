@@ -492,15 +492,16 @@ def stylised_facts(summary: pd.DataFrame, lang: str) -> Section | None:
     if table is None:
         return None
     shown = pd.DataFrame({
-        word("fact", lang): table["fact"] + ". " + table["statement"],
-        word("measured", lang): table["measure"],
+        word("fact", lang): [f"{r['fact']}. {facts.words(r, lang)[0]}"
+                             for r in table.to_dict("records")],
+        word("measured", lang): [facts.words(r, lang)[1] for r in table.to_dict("records")],
         word("difference", lang): [f"{d:+.4g}" for d in table["difference"]],
         word("ci", lang): [f"[{lo:.4g}, {hi:.4g}]" for lo, hi in zip(table["ci_low"],
                                                                       table["ci_high"])],
         word("n", lang): table["n"],
         word("holds", lang): table["holds"].map({True: word("yes", lang), False: word("no", lang)}),
     })
-    return Section(word("facts", lang), text=facts.NOTE, tables=[shown])
+    return Section(word("facts", lang), text=labels.pick(facts.NOTE, lang), tables=[shown])
 
 
 def in_order(table: pd.DataFrame, variants: list[str]) -> pd.DataFrame:

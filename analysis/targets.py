@@ -26,6 +26,9 @@ from sim.shipped import folder
 
 ROLES = ("fitted", "held_out", "default", "implied", "outside", "band")
 COLUMNS = ("name", "value", "uncertainty", "unit", "role", "measure", "period", "source", "note")
+# Optional, after the others: the source and the note in Chinese, for `shequ calibrate --lang zh`
+# (the English ones are shown where they are empty).
+CHINESE = ("source_zh", "note_zh")
 # What can be measured in a run (analysis/calibrate.py, `moments`).
 MEASURES = ("response_rate", "resolution_rate", "satisfaction_rate", "hotline_contacts",
             "hotline_direct_share", "hotline_calls_other_max",
@@ -48,10 +51,16 @@ class Target:
     period: str
     source: str
     note: str
+    source_zh: str = ""
+    note_zh: str = ""
 
     @property
     def side(self) -> int:
         return SIDES.get(self.measure, 0)
+
+    def said(self, column: str, lang: str) -> str:
+        """The source or the note in `lang`: the Chinese column when it has a text."""
+        return (lang == "zh" and getattr(self, f"{column}_zh")) or getattr(self, column)
 
 
 def default_path() -> Path:
@@ -66,13 +75,15 @@ def load(path: Path | None = None) -> dict[str, Target]:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read the targets file ({e})") from None
     rows = list(csv.reader(text.splitlines()))
-    if not rows or tuple(c.strip() for c in rows[0]) != COLUMNS:
-        raise InputError(f"{path}: expected the header {','.join(COLUMNS)}")
+    header = tuple(c.strip() for c in rows[0]) if rows else ()
+    if header not in (COLUMNS, COLUMNS + CHINESE):
+        raise InputError(f"{path}: expected the header {','.join(COLUMNS)} (optionally followed "
+                         f"by {','.join(CHINESE)})")
     targets: dict[str, Target] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        t = parse_row(path, number, row)
+        t = parse_row(path, number, row, header)
         if t.name in targets:
             raise InputError(f"{path}, row {number}: the name {t.name!r} appears twice")
         targets[t.name] = t
@@ -81,12 +92,12 @@ def load(path: Path | None = None) -> dict[str, Target]:
     return targets
 
 
-def parse_row(path: Path, number: int, row: list[str]) -> Target:
+def parse_row(path: Path, number: int, row: list[str], header: tuple = COLUMNS) -> Target:
     where = f"{path}, row {number}"
-    if len(row) != len(COLUMNS):
-        raise InputError(f"{where}: expected {len(COLUMNS)} columns ({', '.join(COLUMNS)}), "
+    if len(row) != len(header):
+        raise InputError(f"{where}: expected {len(header)} columns ({', '.join(header)}), "
                          f"found {len(row)}")
-    cell = dict(zip(COLUMNS, (c.strip() for c in row)))
+    cell = dict.fromkeys(CHINESE, "") | dict(zip(header, (c.strip() for c in row)))
     if not cell["name"]:
         raise InputError(f"{where}: expected a name")
     where = f"{where} ({cell['name']})"
@@ -106,7 +117,7 @@ def parse_row(path: Path, number: int, row: list[str]) -> Target:
     if not cell["source"]:
         raise InputError(f"{where}: expected a source")
     return Target(cell["name"], value, uncertainty, cell["unit"], cell["role"], cell["measure"],
-                  cell["period"], cell["source"], cell["note"])
+                  cell["period"], cell["source"], cell["note"], cell["source_zh"], cell["note_zh"])
 
 
 def number_in(text: str, where: str, column: str) -> float:

@@ -249,6 +249,20 @@ def test_every_property_holding_exits_0_and_replaces_the_report(tiny, monkeypatc
     assert "nothing to run" in capsys.readouterr().out  # the batch resumed: no run again
 
 
+def test_check_in_chinese_gives_the_same_verdict_in_chinese(tiny, tmp_path, capsys):
+    code, results, out = tiny
+    english = out.read_text(encoding="utf-8")
+    chinese = tmp_path / "validation.md"
+    capsys.readouterr()
+    assert main(["check", str(TINY), "--workers", "0", "--results", str(results), "--out",
+                 str(chinese), "--no-progress", "--lang", "zh"]) == code
+    text = chinese.read_text(encoding="utf-8")
+    assert text.startswith("# 模型验证\n") and "--lang zh` 于" in text
+    assert text.count("| 成立 |") == english.count("| holds |")
+    assert text.count("| **不成立** |") == english.count("| **fails** |")
+    assert f"{ASSERTED} 项断言的性质中" in capsys.readouterr().out  # the batch resumed
+
+
 # ---- bad input --------------------------------------------------------------------------------
 def test_a_report_file_shequ_did_not_write_is_refused_before_any_run(tmp_path, capsys):
     out = tmp_path / "validation.md"
