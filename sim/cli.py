@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     val = sub.add_parser("validate", help="check a scenario file and its city",
                          **examples("shequ validate my-city.toml"))
     val.add_argument("scenario", help="scenario name or .toml path")
-    sub.add_parser("scenarios", help="list the shipped scenarios")
+    add_lang(val, "the verdict")
+    sub.add_parser("scenarios", help="list the shipped scenarios (name and description)",
+                   **examples("shequ scenarios"))
     batch_cli.add_parser(sub)
     analysis = analysis_cli.add_parsers(sub)
     viz_cli.add_parsers(sub)
@@ -147,8 +149,14 @@ def cmd_validate(args) -> int:
     # Building the city checks the CSV, the classification and the funding total.
     model = GovernanceModel(scenario=scenario, scale=1e-4, days=1)
     counts = {k: int((model.classes == k).sum()) for k in model.class_labels}
-    print(f"{scenario.path}: valid. {model.n_communities} communities, classes {counts}, "
-          f"funds {int(model.funds.sum()):,} yuan a year")
+    funds = int(model.funds.sum())
+    if args.lang == "zh":
+        classes = "，".join(f"{k} 类 {n} 个" for k, n in counts.items())
+        print(f"{scenario.path}：有效。{model.n_communities} 个社区（{classes}），"
+              f"每年经费 {funds * 1e-4:,.1f} 万元")
+    else:
+        print(f"{scenario.path}: valid. {model.n_communities} communities, classes {counts}, "
+              f"funds {funds:,} yuan a year")
     return 0
 
 

@@ -184,3 +184,13 @@ def test_the_run_summary_in_chinese():
     assert "考核指标" in zh and "全市" in zh and "经费 (万元)" in zh and "响应 %" in zh
     en = format_summary(summary)
     assert "response %" in en and "funds (10k yuan)" in en and "city" in en
+
+
+def test_validate_says_the_same_in_english_and_chinese(tmp_path):
+    english = shequ("validate", "xining-classified", cwd=tmp_path)
+    chinese = shequ("validate", "xining-classified", "--lang", "zh", cwd=tmp_path)
+    assert english.returncode == chinese.returncode == 0
+    assert "valid. 178 communities" in english.stdout
+    assert "funds 35,600,000 yuan a year" in english.stdout
+    assert "有效。178 个社区（A 类 70 个，B 类 66 个，C 类 22 个，D 类 20 个）" in chinese.stdout
+    assert "每年经费 3,560.0 万元" in chinese.stdout
