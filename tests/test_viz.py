@@ -715,3 +715,32 @@ def test_a_download_that_does_not_match_its_integrity_is_refused():
         check_integrity(b"tampered", {"integrity": good}, "x@1")
     with pytest.raises(OSError, match="shasum"):
         check_integrity(data, {"shasum": "0" * 40}, "x@1")
+
+
+def test_chinese_glyphs_keep_their_font_in_a_new_browser_tab():
+    """Solara gives each browser tab its own copy of matplotlib's settings, taken from those
+    outside any tab: a CJK family set once, inside the first tab, is missing in the next. Every
+    figure sets the fonts again, so Chinese is never drawn as boxes (a missing-glyph warning)."""
+    import io
+    import warnings
+
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from sim.viz.labels import setup_fonts
+
+    family = setup_fonts("zh")
+    if not family:
+        pytest.skip("no CJK font installed")
+    saved = matplotlib.rcParams["font.family"]
+    try:
+        matplotlib.rcParams["font.family"] = ["sans-serif"]  # a new tab's copy
+        assert setup_fonts("zh") == family
+        assert family in matplotlib.rcParams["font.family"]
+        fig = Figure()
+        fig.text(0.5, 0.5, "已解决（占全部产生的诉求）")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would raise
+            fig.savefig(io.BytesIO(), format="png")
+    finally:
+        matplotlib.rcParams["font.family"] = saved

@@ -331,12 +331,15 @@ def setup_fonts(lang: str = "en") -> str | None:
     fallback). Warns once when Chinese is asked for but no CJK font is installed (Debian:
     `apt-get install fonts-noto-cjk`). Returns the CJK family used."""
     global _font_ready
-    if _font_ready is None:
-        family = cjk_font()
-        # Named families (not the generic "sans-serif"): matplotlib falls back glyph by glyph
-        # only along a list of named families.
-        matplotlib.rcParams["font.family"] = ["DejaVu Sans", *([family] if family else [])]
-        _font_ready = family or ""
+    if _font_ready is None:  # looking for the font is slow: once a process
+        _font_ready = cjk_font() or ""
+    # Named families (not the generic "sans-serif"): matplotlib falls back glyph by glyph only
+    # along a list of named families. Set on every call, not once: Solara gives each browser
+    # tab (kernel context) its own copy of rcParams, taken from the settings outside any tab, so
+    # a family set inside one tab is missing in the next.
+    families = ["DejaVu Sans", *([_font_ready] if _font_ready else [])]
+    if list(matplotlib.rcParams["font.family"]) != families:
+        matplotlib.rcParams["font.family"] = families
     if lang == "zh" and not _font_ready:
         warnings.warn("no CJK font found: Chinese labels will show as boxes "
                       "(install one, e.g. Debian's fonts-noto-cjk)", stacklevel=2)
