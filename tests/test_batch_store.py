@@ -195,3 +195,26 @@ def test_read_with_pandas_polars_and_duckdb(reference):
                         "WHERE status = 'failed'").fetchall()[0][0]
     assert failed == 0
     assert read(out, "summary").equals(summary)
+
+
+def test_a_folder_refuses_runs_of_another_model_version(tmp_path, monkeypatch):
+    """Runs of two versions of the model are never mixed in one folder (a model change would
+    otherwise reuse runs made before it); nothing is written when refused."""
+    import sim
+
+    out = tmp_path / "r"
+    experiment = load(small_sweep(tmp_path, **{"replications = 2": "replications = 1"}))
+    run_batch(experiment, out, workers=0, progress=False)
+    record = json.loads((out / "experiment.json").read_text())
+    assert record["model"] == sim.MODEL_VERSION
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    monkeypatch.setattr(sim, "MODEL_VERSION", "2099-01-01")
+    with pytest.raises(InputError, match="use --out for a new folder") as error:
+        run_batch(load(SWEEP), out, workers=0, progress=False)
+    assert "version 2099-01-01" in str(error.value)
+    assert f"model version {record['model']}" in str(error.value)
+    del record["model"]  # a folder made before versions were recorded
+    (out / "experiment.json").write_text(json.dumps(record))
+    with pytest.raises(InputError, match="before versions were recorded"):
+        run_batch(load(SWEEP), out, workers=0, progress=False)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before

@@ -249,6 +249,12 @@ class Store:
             raise InputError(f"--out {where}: expected the results of experiment "
                              f"\"{new['experiment']}\", but the folder holds \"{old.get('experiment')}\""
                              + fix)
+        if old.get("model") != new["model"]:
+            made = (f"model version {old['model']}" if old.get("model") else
+                    "a model from before versions were recorded")
+            raise InputError(f"--out {where}: expected runs of this Shequ's model (version "
+                             f"{new['model']}), but the folder's runs were made by {made}, whose "
+                             "results differ" + fix)
         if int(old["entropy"]) != int(new["entropy"]):
             raise InputError(f"--out {where}: expected results made with seed {new['entropy']}, "
                              f"but the folder's runs were made with seed {old['entropy']}" + fix)
@@ -372,6 +378,7 @@ def experiment_record(experiment: Experiment) -> dict:
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     return {
         "experiment": experiment.name, "description": experiment.description,
+        "model": sim.MODEL_VERSION,
         "file": str(Path(experiment.path).resolve()), "text": experiment.text,
         "entropy": int(experiment.entropy), "replications": experiment.replications,
         "keep": list(experiment.keep), "days": experiment.days, "scale": experiment.scale,
