@@ -65,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
                          **examples("shequ validate my-city.toml"))
     val.add_argument("scenario", help="scenario name or .toml path")
     add_lang(val, "the verdict")
-    sub.add_parser("scenarios", help="list the shipped scenarios (name and description)",
-                   **examples("shequ scenarios"))
+    scn = sub.add_parser("scenarios", help="list the shipped scenarios (name and description)",
+                         **examples("shequ scenarios", "shequ scenarios --lang zh"))
+    add_lang(scn, "the descriptions (the shipped scenarios' Chinese titles)")
     batch_cli.add_parser(sub)
     analysis = analysis_cli.add_parsers(sub)
     viz_cli.add_parsers(sub)
@@ -164,5 +165,15 @@ def cmd_scenarios(args) -> int:
     from sim.scenario import load, shipped_scenarios
 
     for name in shipped_scenarios():
-        print(f"{name:28s} {load(name).description}")
+        print(f"{name:28s} {described(name, load(name).description, args.lang)}")
     return 0
+
+
+def described(name: str, description: str, lang: str) -> str:
+    """A shipped scenario in words: its description, or in Chinese its title from the app's
+    label table (the description when it has none)."""
+    if lang == "en":
+        return description
+    from sim.viz.labels import LABELS, text
+
+    return text(f"scn_{name}", lang) if f"scn_{name}" in LABELS else description

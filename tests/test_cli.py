@@ -194,3 +194,15 @@ def test_validate_says_the_same_in_english_and_chinese(tmp_path):
     assert "funds 35,600,000 yuan a year" in english.stdout
     assert "有效。178 个社区（A 类 70 个，B 类 66 个，C 类 22 个，D 类 20 个）" in chinese.stdout
     assert "每年经费 3,560.0 万元" in chinese.stdout
+
+
+def test_scenarios_lists_every_shipped_scenario_in_both_languages(tmp_path):
+    import re
+
+    from sim.scenario import shipped_scenarios
+
+    english = shequ("scenarios", cwd=tmp_path).stdout.splitlines()
+    chinese = shequ("scenarios", "--lang", "zh", cwd=tmp_path).stdout.splitlines()
+    names = shipped_scenarios()
+    assert [line.split()[0] for line in english] == [line.split()[0] for line in chinese] == names
+    assert all(re.search(r"[\u4e00-\u9fff]", line) for line in chinese)  # a Chinese title each

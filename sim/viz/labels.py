@@ -278,6 +278,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "scn_per-capita": ("The same 35.6 million yuan divided per resident", "同样 3560 万元按人口分配"),
     "scn_uniform-with-measures": ("200,000 yuan for every community, with the type measures",
                                   "每个社区 20 万元，并实施分类措施"),
+    "scn_calibrated": ("Fitted behavioural parameters (every shipped scenario extends them)",
+                       "拟合的行为参数（所有随附方案都继承它们）"),
 }
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
