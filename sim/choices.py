@@ -157,6 +157,7 @@ class Choices:
         self.pending: dict[int, Choice] = {}
         self.current: dict[int, Choice] = {}
         self.log: list[tuple[int, int, Choice]] = []
+        self.planned: dict[int, dict[int, Choice]] = {}  # day -> community -> choice (a replay)
         self.meeting = np.ones(n, bool)  # the community's linked compounds hold joint meetings
         self.agenda = np.full(n, -1, np.int64)  # category its meetings take first (-1: oldest)
 
@@ -165,6 +166,13 @@ class Choices:
         self.check(community, choice, where)
         self.pending[int(community)] = choice
         return self.model.steps
+
+    def plan(self, entries, where: str = "choice") -> None:
+        """Choices made in advance, as (day, community, choice): each is made at the boundary
+        before its day (a replayed class's log)."""
+        for day, community, choice in entries:
+            self.check(community, choice, where)
+            self.planned.setdefault(int(day), {})[int(community)] = choice
 
     def check(self, community, choice: Choice, where: str = "choice") -> None:
         """The choice fits this model: the community exists, its focus is its own compounds."""
@@ -184,6 +192,8 @@ class Choices:
 
     def apply(self) -> None:
         """The day boundary: the pending choices become the communities' verbs."""
+        if self.planned:
+            self.pending = self.planned.pop(self.model.steps, {}) | self.pending
         if not self.pending:
             return
         model, day = self.model, self.model.steps
