@@ -4,17 +4,21 @@ days, no warm-up, a fake clock."""
 
 import json
 import threading
+from contextlib import nullcontext
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from sim import outputs
+from sim.cli import main
 from sim.choices import Choice
 from sim.classroom import SeatError, Session, replay
 from sim.classroom import seats as seating
 from sim.classroom.log import read
 from sim.errors import InputError
 
+ROOT = Path(__file__).resolve().parent.parent
 SMALL = dict(scenario="xining-classified", scale=0.003, days=40, seed=7,
              overrides={"warmup_years": 0})
 TIGHT = {"funding__scheme": "uniform", "funding__uniform": 20_000, "funding__total": 0}  # short
@@ -189,7 +193,7 @@ def test_codes_are_read_as_typed(session):
 def test_two_students_claiming_one_seat(session):
     code = codes(session)[0]
     first = session.join(code, "a", "Li")
-    with pytest.raises(SeatError, match=r"seat 1 \(community \d+\) is taken by Li on another "
+    with pytest.raises(SeatError, match=r"seat 1 \(community-\d+\) is taken by Li on another "
                                         r"screen.*after 60 s"):
         session.join(code, "b", "Wang")
     assert session.seat_of("a") is first and first.screen == "a"  # kept by its holder
@@ -246,7 +250,7 @@ def test_leaving_frees_the_seat_at_once(session):
 
 def test_a_bad_choice_names_the_seat_and_the_field(session):
     session.join(codes(session)[0], "a")
-    with pytest.raises(InputError, match=r'seat 1 \(community \d+\)\'s choice: choice "patrol_share"'):
+    with pytest.raises(InputError, match=r'seat 1 \(community-\d+\)\'s choice: choice "patrol_share"'):
         session.choose("a", {"patrol_share": 2})
     other = int((session.model.compound_community != session.seats[0].community).nonzero()[0][0])
     with pytest.raises(InputError, match=f"compound {other} is not in community"):
@@ -309,3 +313,82 @@ def test_a_bad_log_is_one_clear_message(tmp_path, lines, words):
     log.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match=words):
         replay(log)
+
+
+# ---------------------------------------------------------------- the commands
+
+@pytest.fixture
+def quick_scenario(tmp_path):
+    """The reform without its warm-up years: a class starts at once."""
+    path = tmp_path / "quick.toml"
+    path.write_text(f'extends = "{ROOT / "scenarios" / "xining-classified.toml"}"\n'
+                    'name = "quick"\n[run]\nwarmup_years = 0\n')
+    return path
+
+
+def classroom(argv, words, monkeypatch, capsys):
+    """`shequ classroom ARGV` with the teacher typing `words`; returns (exit code, out, err)."""
+    typed = iter(words)
+
+    def read(prompt):
+        try:
+            return next(typed)
+        except StopIteration:
+            raise EOFError from None
+    monkeypatch.setattr("builtins.input", read)
+    code = main(["classroom", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_classroom_command_runs_a_class_that_animate_replays(tmp_path, quick_scenario,
+                                                                   monkeypatch, capsys):
+    log, film = tmp_path / "class.jsonl", tmp_path / "class.gif"
+    code, out, _ = classroom([str(quick_scenario), "--scale", "0.003", "--days", "20",
+                              "--seats", "3", "--communities", "community-002,5,9",
+                              "--log", str(log), "--port", "0"], ["", "d", "q"],
+                             monkeypatch, capsys)
+    assert code == 0
+    assert "   1  community-002" in out and "   3  community-009" in out
+    assert "http://localhost:" in out and "the class ended on day 8" in out
+    header, choices, end = read(log)
+    assert header["spec"]["scenario"] == str(quick_scenario) and end == 8
+    assert [s["community"] for s in header["seats"]] == [1, 4, 8]
+    assert main(["animate", "--classroom", str(log), "--out", str(film), "--every", "4"]) == 0
+    assert film.stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--communities", "community-999"], "--communities community-999: community 'community-999'"),
+    (["--communities", "3,3"], "--communities 3,3: expected each community once"),
+    (["--seats", "500"], "--seats 500: expected at most 178"),
+    (["--period", "year"], "argument --period: invalid choice"),
+])
+def test_a_bad_classroom_command_is_one_line_and_writes_nothing(tmp_path, quick_scenario,
+                                                                monkeypatch, capsys, argv, words):
+    log = tmp_path / "class.jsonl"
+    with pytest.raises(SystemExit) if "--period" in argv else nullcontext():
+        code, _, err = classroom([str(quick_scenario), "--scale", "0.003", "--log", str(log),
+                                  "--port", "0", *argv], [], monkeypatch, capsys)
+        assert code == 2 and err.count("\n") == 1 and words in err
+    if "--period" in argv:
+        assert words in capsys.readouterr().err
+    assert not log.exists()
+
+
+def test_a_classroom_log_is_never_overwritten_by_the_command(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "class.jsonl"
+    log.write_text("notes\n")
+    code, _, err = classroom(["--log", str(log)], [], monkeypatch, capsys)
+    assert code == 2 and "expected a new file, but it exists" in err
+    assert log.read_text() == "notes\n"
+
+
+def test_animate_a_class_takes_its_city_from_the_log(tmp_path, capsys):
+    log, film = tmp_path / "bad.jsonl", tmp_path / "class.gif"
+    log.write_text('{"shequ": "classroom", "spec": {}}\n{"day": 3}\n')
+    assert main(["animate", "--classroom", str(log), "--out", str(film)]) == 2
+    assert f'{log} line 2: key "community"' in capsys.readouterr().err
+    assert main(["animate", "--classroom", str(log), "--seed", "3", "--out", str(film)]) == 2
+    assert "expected no --seed with it" in capsys.readouterr().err
+    assert not film.exists()

@@ -36,7 +36,8 @@ def replay(log: Path | str, model=None, until: int | None = None):
 
 def planned(log: Path | str, model=None):
     """The class's model with the log's choices planned, each for the day it acted (it makes them
-    itself as it steps: a film can step it); `model.class_end` is the day the class ended."""
+    itself as it steps: a film can step it); `model.class_end` is the day the class ended,
+    `model.class_seats` the seats' communities."""
     header, choices, end = read(log)
     if end is not None and choices and choices[-1][0] >= end:
         raise InputError(f"{log}: a choice acting on day {choices[-1][0]}, after the class ended "
@@ -44,4 +45,6 @@ def planned(log: Path | str, model=None):
     model = model or build(header["spec"], str(log))
     model.choices.plan(choices, str(log))
     model.class_end = end
+    model.class_seats = [int(seat["community"]) for seat in header.get("seats", [])
+                         if isinstance(seat, dict) and isinstance(seat.get("community"), int)]
     return model

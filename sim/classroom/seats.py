@@ -29,7 +29,8 @@ class Seat:
 
     number: int  # 1, 2, … as the teacher's screen lists them
     code: str
-    community: int
+    community: int  # the model's number (0, 1, …)
+    community_name: str = ""  # as the city names it, e.g. community-008
     name: str = ""  # the student's name as they gave it (shown to the teacher)
     screen: str | None = None  # the browser session holding the seat (None: free)
     token: str | None = None  # the holder's secret: a re-join with it takes the seat back
@@ -38,7 +39,7 @@ class Seat:
 
     @property
     def label(self) -> str:
-        return f"seat {self.number} (community {self.community})"
+        return f"seat {self.number} ({self.community_name or f'community {self.community}'})"
 
 
 def code_source(seed: int | None = None):

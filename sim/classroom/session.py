@@ -67,7 +67,9 @@ class Session:
         self.lock = self.model.lock
         chosen = self.pick_communities(seats, communities)
         self.prefix, codes = seating.make_codes(len(chosen), seating.code_source(code_seed))
-        self.seats = [Seat(k + 1, code, c) for k, (code, c) in enumerate(zip(codes, chosen))]
+        names = self.model.communities["name"].to_numpy()
+        self.seats = [Seat(k + 1, code, c, str(names[c]))
+                      for k, (code, c) in enumerate(zip(codes, chosen))]
         self.by_code = {s.code: s for s in self.seats}
         self.by_screen: dict[str, Seat] = {}
         self.gone: dict[str, str] = {}  # screens whose seat went elsewhere: why
@@ -92,7 +94,7 @@ class Session:
         from sim.viz.replay import flat
 
         m = self.model
-        policy = str(m.policy.path) if m.policy.path else m.policy.name
+        policy = scenario_of(m.policy)
         spec = {"scenario": policy, "seed": m.seed, "scale": m.scale, "days": m.days,
                 "overrides": flat(m.p)}
         return {"shequ": "classroom", "version": __version__, "spec": spec,
@@ -261,3 +263,18 @@ class Session:
 
     def expired(self, seat: Seat) -> bool:
         return self.clock() - seat.seen >= self.grace_s
+
+
+def scenario_of(policy) -> str:
+    """How the log names the class's scenario: a shipped one by name (the log then replays on
+    another computer), another by its path. Every parameter is in the log's overrides anyway."""
+    from sim.scenario import SCENARIO_DIR, shipped_scenarios
+
+    path = policy.path
+    if path is None:
+        return policy.name
+    path = Path(path)
+    if path.stem in shipped_scenarios() and path.resolve() == (
+            SCENARIO_DIR / path.name).resolve():
+        return path.stem
+    return str(path)
