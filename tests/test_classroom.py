@@ -4,6 +4,7 @@ days, no warm-up, a fake clock."""
 
 import json
 import threading
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sim.choices import Choice
 from sim.classroom import SeatError, Session, replay
 from sim.classroom import seats as seating
 from sim.classroom.log import read
+from sim.classroom.loop import TeacherLoop
 from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -392,3 +394,35 @@ def test_animate_a_class_takes_its_city_from_the_log(tmp_path, capsys):
     assert main(["animate", "--classroom", str(log), "--seed", "3", "--out", str(film)]) == 2
     assert "expected no --seed with it" in capsys.readouterr().err
     assert not film.exists()
+
+
+# ---------------------------------------------------------------- the teacher's loop
+
+def wait_for(condition, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_teachers_loop_plays_holds_steps_and_ends(session):
+    loop = TeacherLoop(session, speed=40)
+    loop.play()
+    assert wait_for(lambda: not loop.playing)  # held at the week's end, for the choices
+    assert session.day == 7
+    assert loop.step(3) == 10
+    loop.hold_at_period_end = False
+    loop.set_speed(20)
+    loop.play()
+    assert wait_for(lambda: session.day >= 12)
+    loop.pause()
+    time.sleep(0.2)  # a day already under way finishes
+    paused = session.day
+    time.sleep(0.3)
+    assert session.day == paused and not loop.playing
+    loop.end()
+    assert not loop.thread.is_alive() and session.ended
+    with pytest.raises(ValueError, match="expected days a second above 0, at most 40"):
+        loop.set_speed(0)

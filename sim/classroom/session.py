@@ -60,10 +60,8 @@ class Session:
             raise InputError(f"--period {period}: expected one of {', '.join(PERIODS)}")
         self.period, self.period_days = period, PERIODS[period]
         self.grace_s, self.clock = float(grace_s), clock
-        spec = {"scenario": scenario, "scale": scale, "days": days, "rng": seed,
-                "overrides": dict(overrides or {})}
         self.model = TeachingModel(policy=scenario, scale=scale, days=days, rng=seed,
-                                   overrides=spec["overrides"], watch=True)
+                                   overrides=dict(overrides or {}), watch=True)
         self.lock = self.model.lock
         chosen = self.pick_communities(seats, communities)
         self.prefix, codes = seating.make_codes(len(chosen), seating.code_source(code_seed))
