@@ -209,6 +209,15 @@ class Choices:
         self.pending.clear()
 
 
+    def refocus(self) -> None:
+        """New patrols (the grid workers placed anew, e.g. by the teaching app's grid-size
+        lever): the communities' chosen patrol focus applies to them too."""
+        for community, choice in sorted(self.current.items()):
+            if choice.patrol_focus:
+                self.model.patrols.focus(self.model, community, choice.patrol_focus,
+                                         choice.patrol_share)
+
+
 def compounds_of(model, community: int) -> np.ndarray:
     """The compound numbers of a community (the model's compounds table)."""
     return np.flatnonzero(model.compound_community == community)

@@ -161,6 +161,24 @@ def test_patrols_go_where_the_community_sends_them():
     assert np.array_equal(model.patrols.interval, before)  # back to the default routes
 
 
+def test_a_patrol_focus_outlives_new_grids():
+    """The teaching app's grid-size lever places the grid workers anew: the focus stays."""
+    from sim.viz.controls import TeachingModel
+
+    model = TeachingModel(policy="xining-uniform", scale=0.003, days=30, rng=5,
+                          overrides={"warmup_years": 0})
+    c = mixed_grid_community(model)
+    focus = tuple(int(j) for j in compounds_of(model, c) if model.compound_old[j])
+    model.choices.choose(c, Choice(patrol_focus=focus, patrol_share=1.0))
+    model.step()
+    model.request(households_per_grid=2000)  # fewer, larger grids from the next day
+    model.step()
+    compound = model.buildings["compound"].to_numpy()
+    own = model.building_community == c
+    elsewhere = own & ~model.compound_old[compound]
+    assert np.isinf(model.patrols.interval[elsewhere]).any()  # still sent to the old compounds
+
+
 def test_no_joint_meeting_no_settlement_and_the_cases_climb():
     base = run("tight")
     everyone = {c: Choice(joint_meeting=False) for c in range(base.n_communities)}
