@@ -10,6 +10,7 @@ import sim
 from analysis import cli as analysis_cli
 from analysis import sensitivity as sensitivity_cli
 from sim.batch import cli as batch_cli
+from sim.classroom import cli as classroom_cli
 from sim.command import (
     OutputFolder, Parser, add_lang, check_folder, examples, number, one_line_errors, path, short,
     whole,
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     batch_cli.add_parser(sub)
     analysis = analysis_cli.add_parsers(sub)
     viz_cli.add_parsers(sub)
+    classroom_cli.add_parser(sub)
     sensitivity_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command is None:  # bare `shequ`: what it can do
@@ -78,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = {"run": cmd_run, "validate": cmd_validate, "scenarios": cmd_scenarios,
                "batch": batch_cli.run, "viz": viz_cli.run_viz, "animate": viz_cli.run_animate,
+               "classroom": classroom_cli.run,
                "sensitivity": sensitivity_cli.run, **analysis}[args.command]
     return one_line_errors(lambda: command(args))
 

@@ -196,15 +196,21 @@ class Ladder:
     def hold_joint_meetings(self) -> None:
         """The four-party joint meeting (联席会, a scheduled event): each compound's meeting takes
         at most `linkage_agenda` cross-party cases, the longest waiting first, and settles each
-        with a chance that grows with the parties at the table; the rest climb the ladder."""
+        with a chance that grows with the parties at the table; the rest climb the ladder.
+        A community's own choice (sim/choices.py) may put one category first on its agenda, or
+        hold no meeting: its waiting cases then climb."""
         model, g = self.model, self.model.grievances
         ids = g.open_ids
         queued = ids[g.in_linkage[ids]]
-        order = np.lexsort((g.day_level[queued], g.compound[queued]))  # by compound, oldest first
+        chosen = model.choices.agenda[g.community[queued]]
+        later = (chosen >= 0) & (g.category[queued] != chosen)  # not the chosen category
+        # By compound, the chosen category first, then the longest waiting first.
+        order = np.lexsort((g.day_level[queued], later, g.compound[queued]))
         queued = queued[order]
         compound = g.compound[queued]
         place = np.arange(len(queued)) - np.searchsorted(compound, compound, side="left")
-        agenda = place < self.agenda_seats(compound)
+        held = model.choices.meeting[g.community[queued]]
+        agenda = (place < self.agenda_seats(compound)) & held
         table = np.zeros(len(model.compounds))
         for linkage in model.linkages:
             table[linkage.compound] = linkage.table()
@@ -216,7 +222,7 @@ class Ladder:
         self.escalate(queued[~ok])
         g.in_linkage[queued[~ok]] = False
         for linkage in model.linkages:
-            linkage.meetings += 1
+            linkage.meetings += int(model.choices.meeting[linkage.community])
 
     def agenda_seats(self, compound: np.ndarray) -> np.ndarray:
         """Cases each compound's meeting takes, from the sorted compounds of its queue.

@@ -10,6 +10,7 @@ from mesa.discrete_space import Network
 from mesa.time import Schedule
 
 from sim import city, funding, outputs, phases
+from sim.choices import Choices
 from sim.institutions import (
     CommunityCommittee, Department, FourPartyLinkage, Hotline, LiaisonUnit, OwnersCommittee,
     PartyBranch, Patrols, PropertyCompany, SpendingPlan,
@@ -93,10 +94,19 @@ class GovernanceModel(mesa.Model):
         self.mood_today = {}  # today's sums per community, set by account
         self.reported_days = 0
         self.spending = SpendingPlan(self)  # the committees' spending plan
+        self.choices = Choices(self)  # communities' own choices (the classroom), none by default
         self.datacollector = outputs.collector(self)
         self.schedule_events()
+        self.advance = self.step  # Mesa's time loop: the day's scheduled events, then `step`
+        self.step = self.next_day
 
     # ---- the day (DESIGN §5) ------------------------------------------------------------------
+    def next_day(self) -> None:
+        """The day boundary, then the next day (Mesa's `model.step()`): choices made since the
+        last day become their communities' verbs before the day's events and phases."""
+        self.choices.apply()
+        self.advance()
+
     @property
     def day(self) -> int:
         """Today, from 0 at the start of the warm-up (step k runs at time k); an event between two

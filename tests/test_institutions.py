@@ -231,7 +231,8 @@ def refused_shares(reserve: float, seed: int) -> tuple[float, float]:
 
     def counted(community, cost, category):
         paid = charge(community, cost, category)
-        np.add.at(tally, (model.spending.priority[category].astype(int), paid.astype(int)), 1)
+        priority = model.spending.priority[community, category]
+        np.add.at(tally, (priority.astype(int), paid.astype(int)), 1)
         return paid
     model.spending.charge = counted
     model.run()

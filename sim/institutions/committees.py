@@ -51,11 +51,14 @@ class SpendingPlan:
         self.model = model
         f = model.p["funding"]
         self.funds = model.funds.astype(float) * model.scale
-        self.share = float(f["reserve_share"])
+        n = model.n_communities
+        # The plan's verbs, per community (a community's own choice may replace its row; see
+        # `choose`): reserve share, priority categories, the spending rule.
+        self.share = np.full(n, float(f["reserve_share"]))
         self.release_day = int(f["reserve_release_day"])
-        self.priority = np.isin(np.array(CATEGORIES), f["priority_categories"])
+        self.priority = np.tile(np.isin(np.array(CATEGORIES), f["priority_categories"]), (n, 1))
         self.overdraft = f["allow_overdraft"]
-        self.even = f["spending"] == "even"
+        self.even = np.full(n, f["spending"] == "even")
         self.balance = self.funds.copy()  # the whole fund left, reserve included
         self.reserve = self.funds * self.share  # held back for priority cases
         self.released = np.zeros(model.n_communities)  # reserve opened to every case this year
@@ -78,11 +81,11 @@ class SpendingPlan:
         if self.overdraft:
             return np.full(len(self.funds), np.inf)
         free = self.balance - self.reserve
-        if not self.even:
+        if not self.even.any():
             return free
         share = min(1.0, (self.model.day - self.year_start + 1) / 365)
         line = self.funds * (1 - self.share) * share + self.released + self.lead
-        return np.minimum(free, line - self.spent_year)
+        return np.where(self.even, np.minimum(free, line - self.spent_year), free)
 
     def charge(self, community: np.ndarray, cost: np.ndarray,
                category: np.ndarray) -> np.ndarray:
@@ -92,7 +95,7 @@ class SpendingPlan:
         if self.model.day - self.year_start >= self.release_day:
             self.released += self.reserve  # the last quarter: the reserve opens to every case
             self.reserve[:] = 0.0
-        first = self.priority[category]
+        first = self.priority[community, category]
         paid = np.empty(len(cost), dtype=bool)
         allowance = self.available()
         # Priority cases: the day's allowance, then the reserve.
@@ -150,6 +153,22 @@ class SpendingPlan:
         self.reserve = np.minimum(self.funds * self.share, np.maximum(self.balance, 0))
         self.released[:] = 0.0
         self.year_start = model.day
+
+    def choose(self, community: int, reserve_share: float | None,
+               priority_categories: tuple[str, ...] | None, spending: str | None) -> None:
+        """A community's own spending plan from the next day (None: the scenario's). While the
+        reserve is held back it moves by the difference in share × the annual fund, within what is
+        left; after its release a new share acts on the even allowance now and on next year's
+        reserve."""
+        f, c = self.model.p["funding"], community
+        share = float(f["reserve_share"] if reserve_share is None else reserve_share)
+        if self.model.steps - self.year_start < self.release_day:  # the reserve is held back
+            moved = self.reserve[c] + self.funds[c] * (share - self.share[c])
+            self.reserve[c] = min(max(moved, 0.0), max(self.balance[c], 0.0))
+        self.share[c] = share
+        priority = f["priority_categories"] if priority_categories is None else priority_categories
+        self.priority[c] = np.isin(np.array(CATEGORIES), list(priority))
+        self.even[c] = (f["spending"] if spending is None else spending) == "even"
 
     def unspent_now(self) -> np.ndarray:
         """Full-scale yuan unspent in the reported period, this year's balance included."""

@@ -68,6 +68,39 @@ class Patrols:
         settled = 1 - migrants / np.maximum(model.building_residents, 1)
         tip = b["neighbour_tip"] * settled  # neighbours who know each other tell the visitor
         self.find = 1 - (1 - b["visit_disclosure"]) * (1 - tip)
+        self.walk = (self.interval.copy(), self.start.copy(), self.span.copy())  # default routes
+
+    def focus(self, model, community: int, compounds: tuple[int, ...], share: float) -> None:
+        """A community's own patrol plan: in each of its grids with buildings of the focus
+        `compounds` and others, the worker spends `share` of its visits walking the focus buildings
+        (in route order) and the rest walking the others, so each part's buildings come round as
+        often as that share of the worker's capacity allows; a grid wholly in or out of the focus,
+        or no focus, walks its route as by default."""
+        own = model.building_community == community
+        for columns, default in zip((self.interval, self.start, self.span), self.walk):
+            columns[own] = default[own]
+        if not compounds:
+            return
+        inside = np.isin(model.buildings["compound"].to_numpy(), compounds)
+        households = building_households(model)
+        for worker in model.grid_workers:
+            part = inside[worker.route]
+            if worker.community == community and part.any() and not part.all():
+                self.split(worker, worker.route[part], share, households)
+                self.split(worker, worker.route[~part], 1 - share, households)
+
+    def split(self, worker: GridWorker, buildings: np.ndarray, share: float,
+              households: np.ndarray) -> None:
+        """Part of a worker's route walked with `share` of its capacity (none: never visited)."""
+        h = households[buildings]
+        if share <= 0:
+            self.interval[buildings] = np.inf
+            return
+        rate = worker.capacity * share
+        whole = households[worker.route].sum()
+        self.interval[buildings] = worker.interval * h.sum() / max(whole, 1e-12) / share
+        self.start[buildings] = (np.cumsum(h) - h) / rate
+        self.span[buildings] = h / rate
 
     def visits(self, day: int, building: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, ...]:
         """Is each grievance's household visited today, (by its grid worker, by volunteers, by a

@@ -43,17 +43,19 @@ def frame_days(days: int, every: int | None = None, frames: int = 73) -> list[in
 
 def film(model, out: Path, lang: str = "en", communities: list[int] | None = None,
          every: int | None = None, fps: int = 8, dpi: int = 80, progress=None,
-         story_seed: int = 0, beside=None, title: str | None = None) -> Path:
-    """Run `model` to the last day of its reported period, writing a frame every `every` days
-    into `out`; with `beside` (another run of the same city and seed), the two side by side.
-    `title`: the film's title (default: the policy's title in words)."""
+         story_seed: int = 0, beside=None, title: str | None = None,
+         last_day: int | None = None) -> Path:
+    """Run `model` to the last day of its reported period (or to `last_day` of it: a class that
+    ended early), writing a frame every `every` days into `out`; with `beside` (another run of the
+    same city and seed), the two side by side. `title`: the film's title (default: the policy's
+    title in words)."""
     out = Path(out)
     kind = check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     models = [model] if beside is None else [model, beside]
     views = [graph.layout(m, communities) for m in models]
     rng = np.random.default_rng(story_seed)  # the film's own: never the model's streams
-    days = frame_days(model.days, every)
+    days = frame_days(last_day or model.days, every)
     writer = animation.PillowWriter(fps=fps) if kind == "pillow" else \
         animation.FFMpegWriter(fps=fps, codec="h264", extra_args=["-pix_fmt", "yuv420p"])
     fig = Figure(figsize=(13.0, 7.2) if beside is None else (13.0, 7.6))

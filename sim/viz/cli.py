@@ -45,6 +45,8 @@ def add_parsers(subparsers) -> None:
                       "xining-classified: before and after the reform)")
     anim.add_argument("--title", help="the film's title (default: the scenario's title in "
                       "words)")
+    anim.add_argument("--classroom", type=path, metavar="LOG", help="a class's log (shequ "
+                      "classroom): its city with every student's choice, to the day it ended")
 
 
 def add_run_options(parser, number, whole) -> None:
@@ -118,6 +120,8 @@ def run_animate(args) -> int:
 
     check_out(args.out)
     check_file(args.out, "--out")
+    if args.classroom is not None:
+        return film_classroom(args)
     config = app_config(args)
     if args.beside and config.replay:
         raise InputError("--beside: a replay films the stored run alone; expected no --beside "
@@ -146,6 +150,44 @@ def run_animate(args) -> int:
         with output_file(args.out, "--out") as tmp:
             film(model, tmp, lang=args.lang, communities=config.communities, every=args.every,
                  fps=args.fps, dpi=args.dpi, progress=progress, beside=beside, title=args.title)
+    except OSError as e:
+        raise CannotWrite(f"--out {args.out}: cannot write ({e}); expected a writable file") \
+            from None
+    print(f"{time.perf_counter() - start:.1f} s; film written to {args.out}")
+    return 0
+
+
+def film_classroom(args) -> int:
+    """`shequ animate --classroom LOG`: the class's city replayed with its choices, filmed."""
+    from sim.classroom.replay import planned
+    from sim.command import output_file
+    from sim.viz.animate import film
+
+    given = [flag for flag, value in (("SCENARIO", args.scenario), ("--scale", args.scale),
+                                      ("--days", args.days), ("--seed", args.seed),
+                                      ("--store", args.store), ("--beside", args.beside))
+             if value is not None]
+    if given:
+        raise InputError(f"--classroom: the class's log fixes its city and run; expected no "
+                         f"{', '.join(given)} with it")
+    start = time.perf_counter()
+    print(f"rebuilding the class of {args.classroom} (its warm-up first) ...", flush=True)
+    model = planned(args.classroom)
+    last = model.days if model.class_end is None else model.class_end - model.warmup_days
+    communities = model.class_seats[:4] or None  # the first seats' communities
+    if args.communities:
+        from sim.viz.graph import parse_communities
+
+        try:
+            communities = parse_communities(args.communities, list(model.communities["name"]))
+        except ValueError as e:
+            raise InputError(f"--communities {args.communities}: {e}") from None
+    print(f"{model.policy.name}: {last} days of class, scale {model.scale:g}, seed "
+          f"{model.seed}; filming to {args.out}", flush=True)
+    try:
+        with output_file(args.out, "--out") as tmp:
+            film(model, tmp, lang=args.lang, communities=communities, every=args.every,
+                 fps=args.fps, dpi=args.dpi, title=args.title, last_day=last)
     except OSError as e:
         raise CannotWrite(f"--out {args.out}: cannot write ({e}); expected a writable file") \
             from None

@@ -487,6 +487,7 @@ class TeachingModel(GovernanceModel):
             worker.remove()
         self.grid_workers = grid_workers.place(self)
         self.patrols = Patrols(self, self.grid_workers)
+        self.choices.refocus()
 
     def refresh_institutions(self) -> None:
         """Re-derive what the type measures and the linkage switch decide (class docstring)."""
@@ -497,6 +498,7 @@ class TeachingModel(GovernanceModel):
         for committee in self.committees:
             committee.purchased_services = bool(purchased[committee.community])
         self.patrols = Patrols(self, self.grid_workers)
+        self.choices.refocus()
         self.place_linkages()
         g = self.grievances
         ids = g.open_ids

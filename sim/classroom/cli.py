@@ -1,0 +1,126 @@
+"""`shequ classroom`: a class's shared city, its seats' codes and the teacher's loop.
+
+This landing runs the class from the teacher's console: it builds the one model (its warm-up
+run), prints each seat's community and code and the addresses students will use, then runs a week
+or a month at a time on the teacher's word, printing the league table, until the teacher ends the
+class or the reported period is over. The log it writes replays exactly (`shequ animate
+--classroom LOG`). The students' and the teacher's browser pages are the next landing.
+"""
+
+import time
+from pathlib import Path
+
+from sim.errors import InputError
+
+HELP = "run a class in one shared city: each student governs a community (in progress)"
+KEYS = "Enter: run to the period's end · d: one day · q: end the class"
+
+
+def add_parser(subparsers):
+    from sim.command import add_lang, count, examples, number, path, port, whole
+
+    parser = subparsers.add_parser("classroom", help=HELP, description=HELP, **examples(
+        "shequ classroom --seats 8 --host 0.0.0.0        # every address is printed",
+        "shequ classroom xining-uniform --period month --log class-3b.jsonl"))
+    parser.add_argument("scenario", nargs="?", help="scenario name or .toml path (default: "
+                        "xining-classified)")
+    parser.add_argument("--scale", type=number, help="share of residents simulated (default "
+                        "0.01, as the teaching app)")
+    parser.add_argument("--days", type=whole, help="days of the reported period")
+    parser.add_argument("--seed", type=whole, help="random seed of the run")
+    parser.add_argument("--period", choices=("week", "month"), default="week",
+                        help="days between two rounds of choices: a week (7) or a month (30)")
+    parser.add_argument("--seats", type=count, default=8, help="seats, one community each, "
+                        "taken from the classes A, B, C, D in turn (default 8)")
+    parser.add_argument("--communities", help="the seats' communities instead, by number, "
+                        "comma-separated")
+    parser.add_argument("--log", type=path, help="the class's log, a new file (default: "
+                        "classroom-DATE-TIME.jsonl here)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default "
+                        "127.0.0.1, this computer only; 0.0.0.0: the classroom's network, every "
+                        "address printed)")
+    parser.add_argument("--port", type=port, default=8765, help="port (default 8765; 0 = any "
+                        "free)")
+    add_lang(parser, "the printed tables")
+    return parser
+
+
+def communities_of(text: str | None, base) -> list[int] | None:
+    """The seats' communities named on the command line (numbers from 1, or names, as `shequ viz`
+    takes them), as the model's numbers."""
+    from sim.viz.controls import probe
+    from sim.viz.graph import parse_communities
+
+    try:
+        chosen = parse_communities(text, probe(base).names)
+    except ValueError as e:
+        raise InputError(f"--communities {text}: {e}") from None
+    if chosen is not None and len(set(chosen)) != len(chosen):
+        raise InputError(f"--communities {text}: expected each community once")
+    return chosen
+
+
+def run(args, read=None, say=print) -> int:
+    """Check everything, build the class, print its seats and addresses, run the teacher's loop
+    (`read`: the teacher's words, default the console's `input`)."""
+    from sim.classroom.log import check_new
+    from sim.classroom.session import Session
+    from sim.viz.app import APP_SCALE, residents_per_building
+    from sim.viz.controls import base_scenario
+    from sim.viz.server import addresses, check_port, network_warning
+
+    if args.seats < 1 and args.communities is None:
+        raise InputError("--seats 0: expected at least one seat")
+    log = args.log or Path(time.strftime("classroom-%Y%m%d-%H%M%S.jsonl"))
+    check_new(log, "--log")
+    port = check_port(args.host, args.port)
+    scale = args.scale or APP_SCALE
+    overrides = {"residents_per_building": residents_per_building(scale)}
+    base = base_scenario(args.scenario, overrides, scale, args.days)
+    communities = communities_of(args.communities, base)
+    say("building the class's city (its warm-up years run first) ...")
+    session = Session(scenario=args.scenario, scale=scale, days=args.days, seed=args.seed,
+                      overrides=overrides, period=args.period, seats=args.seats,
+                      communities=communities, log=log)
+    try:
+        announce(session, addresses(args.host, port), network_warning(args.host), say)
+        teach(session, read or input, say)
+    finally:
+        session.end()
+    say(f"the class ended on day {session.day}; its log: {log} (replay: shequ animate "
+        f"--classroom {log} --out class.gif)")
+    return 0
+
+
+def announce(session, urls: list[str], warning: str | None, say) -> None:
+    m = session.model
+    say(f"{m.policy.name}: scale {m.scale:g}, seed {m.seed}, {m.days} days; a round of choices "
+        f"every {session.period} ({session.period_days} days); log: {session.log.path}")
+    say("seat  community      class  code")
+    for s in session.seats:
+        say(f"{s.number:>4}  {s.community_name:<13}  {m.classes[s.community]:>5}  {s.code}")
+    say("students will join at (the pages are in progress; this console runs the class now):")
+    for url in urls:
+        say(f"  {url}")
+    if warning:
+        say(warning)
+
+
+def teach(session, read, say) -> None:
+    """The teacher's loop at the console: a period, a day, or the end, until the run is over."""
+    while session.running:
+        try:
+            word = read(f"day {session.day} — {KEYS}: ").strip().lower()
+        except EOFError:
+            return
+        if word in ("q", "quit", "end"):
+            return
+        session.step(1) if word == "d" else session.run_period()
+        say(league_text(session))
+
+
+def league_text(session) -> str:
+    table = session.league()
+    cols = ["class", "rank", "seat", "student", "name", "resolved_share",
+            "resolution_rate", "unmet_days_per_1000"]
+    return f"day {session.day}\n" + table[cols].to_string(index=False, float_format="%.3f")
