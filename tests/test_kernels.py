@@ -1,0 +1,47 @@
+"""sim/kernels.py: each compiled pass gives the bits of the numpy it replaced (kept here as the
+reference), on random columns with empty, small and large buildings."""
+
+import numpy as np
+import pytest
+
+from sim import kernels
+
+
+def city(seed: int):
+    rng = np.random.default_rng(seed)
+    count = rng.integers(0, 400, 500)
+    count[rng.random(len(count)) < 0.1] = 0  # buildings without residents
+    start = np.cumsum(count) - count
+    n = int(count.sum())
+    column = rng.random(n, dtype=np.float32)
+    pull = rng.random(len(count)).astype(np.float32) * np.float32(0.05)
+    return rng, count, start, column, pull
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_settle_toward_a_level_is_numpy_bit_for_bit(seed):
+    _, count, start, column, pull = city(seed)
+    a, rate, level = 0.05, 0.02, 0.7
+    expected = column.copy()  # the numpy it replaced (sim.phases.settle before the kernels)
+    expected *= np.float32(1 - a - rate)
+    expected += np.repeat(pull, count)
+    expected += np.float32(rate * level)
+    kernels.settle_toward_level(column, start, count, pull, np.float32(1 - a - rate),
+                                np.float32(rate * level))
+    assert np.array_equal(column, expected)
+
+
+@pytest.mark.parametrize("seed, gap", [(1, 0.1), (2, 0.0), (3, 0.25)])
+def test_settle_toward_a_column_is_numpy_bit_for_bit(seed, gap):
+    rng, count, start, column, pull = city(seed)
+    a, rate = 0.05, 0.03
+    target = rng.random(len(column), dtype=np.float32)
+    migrant = rng.random(len(column)) < 0.3
+    goal = target - np.float32(gap) * migrant if gap else target  # as sim.phases.influence did
+    expected = column.copy()
+    expected *= np.float32(1 - a - rate)
+    expected += np.repeat(pull, count)
+    expected += np.float32(rate) * goal
+    kernels.settle_toward(column, start, count, pull, np.float32(1 - a - rate), np.float32(rate),
+                          target, migrant, np.float32(gap))
+    assert np.array_equal(column, expected)
