@@ -11,6 +11,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from sim import kernels
+
 
 class State(IntEnum):
     OPEN = 0
@@ -121,16 +123,16 @@ class Grievances:
         if self.n_closed <= max(1024, (self.n - self.n_closed) // 2):
             return
         self.n_closed = 0
-        gone = self.columns["state"][: self.n] != State.OPEN
-        keep = np.flatnonzero(~gone)
-        self.closed = {k: v[: self.n][gone] for k, v in self.columns.items()}
+        is_open = self.columns["state"][: self.n] == State.OPEN
+        n_gone = self.n - int(np.count_nonzero(is_open))
+        self.closed = {}
+        for name, (dtype, fill) in COLUMNS.items():  # each column in one pass (sim/kernels.py)
+            self.closed[name] = np.empty(n_gone, dtype)
+            kept = kernels.compact_column(self.columns[name], self.n, is_open,
+                                          self.closed[name], dtype(fill))
         if self.keep_closed:
             self.archive.append(self.closed)
-        for name, (_, fill) in COLUMNS.items():
-            col = self.columns[name]
-            col[: len(keep)] = col[keep]
-            col[len(keep): self.n] = fill
-        self.n = len(keep)
+        self.n = kept
 
     def row_of(self, gid: int) -> int:
         """The row of grievance `gid` while it is in the table (rows are in gid order), else -1."""

@@ -34,3 +34,37 @@ def settle_toward(column, start, count, pull, keep, rate, target, migrant, gap):
         x, t, m = column[s:e], target[s:e], migrant[s:e]
         for i in range(len(x)):
             x[i] = x[i] * keep + p + rate * (t[i] - gap * np.float32(m[i]))
+
+
+@jit
+def compact_column(column, n, open_, closed, fill):
+    """The grievance table's compaction, for one column in one pass: the first n rows' values
+    of the open rows (`open_`) move up in order, the others go to `closed` in order, and the
+    rows freed take `fill`. Returns the open rows' count."""
+    kept = gone = 0
+    for i in range(n):
+        value = column[i]
+        if open_[i]:
+            column[kept] = value
+            kept += 1
+        else:
+            closed[gone] = value
+            gone += 1
+    for i in range(kept, n):
+        column[i] = fill
+    return kept
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) every kernel for the types the model passes, once a
+    process: about a second the first time a process calls a kernel, spent here — while a model
+    is built — rather than in its first day."""
+    f32, i64 = np.float32, np.int64
+    x, one = np.zeros(1, f32), np.ones(1, i64)
+    settle_toward_level(x, one - 1, one, x, f32(1), f32(0))
+    settle_toward(x, one - 1, one, x, f32(1), f32(0), x, np.zeros(1, bool), f32(0))
+    from sim.grievances import COLUMNS
+
+    for dtype in {dtype for dtype, _ in COLUMNS.values()}:
+        column = np.zeros(1, dtype)
+        compact_column(column, 1, np.ones(1, bool), column[:0], dtype(0))

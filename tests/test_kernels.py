@@ -45,3 +45,18 @@ def test_settle_toward_a_column_is_numpy_bit_for_bit(seed, gap):
     kernels.settle_toward(column, start, count, pull, np.float32(1 - a - rate), np.float32(rate),
                           target, migrant, np.float32(gap))
     assert np.array_equal(column, expected)
+
+
+@pytest.mark.parametrize("dtype, fill", [(np.int64, -1), (np.int16, -1), (np.int8, 0),
+                                         (np.bool_, False), (np.float32, 0.0)])
+def test_compact_column_is_numpy_bit_for_bit(dtype, fill):
+    rng = np.random.default_rng(4)
+    column = (rng.random(1000) * 100).astype(dtype)
+    n, is_open = 900, rng.random(900) < 0.6
+    keep = np.flatnonzero(is_open)  # the numpy it replaced (Grievances.compact before)
+    expected, expected_closed = column.copy(), column[:n][~is_open]
+    expected[: len(keep)] = expected[keep]
+    expected[len(keep): n] = fill
+    closed = np.empty(n - len(keep), dtype)
+    assert kernels.compact_column(column, n, is_open, closed, dtype(fill)) == len(keep)
+    assert np.array_equal(column, expected) and np.array_equal(closed, expected_closed)
