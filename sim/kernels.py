@@ -55,6 +55,19 @@ def compact_column(column, n, open_, closed, fill):
     return kept
 
 
+@jit
+def take_burden(satisfaction, open_residents, given_up_residents, burden):
+    """Each grievance open or given up takes `burden` from its resident's satisfaction (one
+    subtraction a grievance, in order), then satisfaction is held at 0 or more."""
+    for residents in (open_residents, given_up_residents):
+        for r in residents:
+            satisfaction[r] -= burden
+    for residents in (open_residents, given_up_residents):
+        for r in residents:
+            if satisfaction[r] < 0:
+                satisfaction[r] = 0
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel for the types the model passes, once a
     process: about a second the first time a process calls a kernel, spent here — while a model
@@ -63,6 +76,7 @@ def warm_up() -> None:
     x, one = np.zeros(1, f32), np.ones(1, i64)
     settle_toward_level(x, one - 1, one, x, f32(1), f32(0))
     settle_toward(x, one - 1, one, x, f32(1), f32(0), x, np.zeros(1, bool), f32(0))
+    take_burden(x, np.zeros(1, np.int32), np.zeros(1, np.int32), f32(0))
     from sim.grievances import COLUMNS
 
     for dtype in {dtype for dtype, _ in COLUMNS.values()}:

@@ -181,9 +181,7 @@ def close_and_visit(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def close(model, ids: np.ndarray, state: State) -> None:
-    g = model.grievances
-    g.state[ids] = state
-    g.day_closed[ids] = model.day
+    model.grievances.close(ids, state, model.day)
 
 
 def count_cohort(model, ids: np.ndarray) -> None:
@@ -257,9 +255,8 @@ def influence(model) -> None:
     settle(model, "satisfaction", a, back, b["satisfaction_reference"])
     open_ = g.open_ids
     burden = np.float32(b["grievance_burden"])
-    who = np.concatenate([g.resident[open_], model.given_up.residents(model.day)])
-    np.subtract.at(r.satisfaction, who, burden)
-    r.satisfaction[who] = np.maximum(r.satisfaction[who], 0)
+    kernels.take_burden(r.satisfaction, g.resident[open_], model.given_up.residents(model.day),
+                        burden)
     g.loss[open_] = g.loss[open_] * np.float32(1 - a - back) + burden
     # Migrants trust less than their satisfaction would make them: their target is less the gap.
     settle(model, "trust", a, b["trust_learning"], r.satisfaction, gap=b["migrant_trust_gap"])

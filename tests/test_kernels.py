@@ -60,3 +60,17 @@ def test_compact_column_is_numpy_bit_for_bit(dtype, fill):
     closed = np.empty(n - len(keep), dtype)
     assert kernels.compact_column(column, n, is_open, closed, dtype(fill)) == len(keep)
     assert np.array_equal(column, expected) and np.array_equal(closed, expected_closed)
+
+
+def test_take_burden_is_numpy_bit_for_bit():
+    rng = np.random.default_rng(5)
+    satisfaction = rng.random(2000, dtype=np.float32) * np.float32(0.05)
+    open_ = rng.integers(0, 2000, 1500).astype(np.int32)  # residents with several grievances
+    given_up = rng.integers(0, 2000, 700).astype(np.int32)
+    burden = np.float32(0.004)
+    expected = satisfaction.copy()  # the numpy it replaced (sim.phases.influence before)
+    who = np.concatenate([open_, given_up])
+    np.subtract.at(expected, who, burden)
+    expected[who] = np.maximum(expected[who], 0)
+    kernels.take_burden(satisfaction, open_, given_up, burden)
+    assert np.array_equal(satisfaction, expected) and (expected == 0).any()
