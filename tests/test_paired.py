@@ -7,7 +7,7 @@ from benchmarks import paired
 
 def test_a_checkout_paired_with_itself(capsys):
     here = Path(__file__).resolve().parents[1]
-    r = paired.run(here, scale=0.001, start=1, days=2)
+    r = paired.run(here, scale=0.001, start=1, days=4, block=2)
     assert r["same"] and r["this_ms"] > 0 and r["other_ms"] > 0
     paired.report(r, here)
     assert "identical" in capsys.readouterr().out
