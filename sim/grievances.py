@@ -11,6 +11,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from sim import kernels
+
 
 class State(IntEnum):
     OPEN = 0
@@ -77,6 +79,7 @@ class Grievances:
         self.next_gid = 0
         self.columns = {k: np.full(capacity, fill, dtype=dt) for k, (dt, fill) in COLUMNS.items()}
         self.closed = {k: v[:0] for k, v in self.columns.items()}  # rows that left last
+        self._open = None  # open_ids, once found
 
     def __len__(self) -> int:
         return self.n
@@ -89,13 +92,24 @@ class Grievances:
 
     @property
     def open_ids(self) -> np.ndarray:
-        """Rows of the grievances still open."""
-        return np.flatnonzero(self.columns["state"][: self.n] == State.OPEN)
+        """Rows of the grievances still open (read-only; found once until a grievance is added
+        or closed, or the table compacts)."""
+        if self._open is None:
+            self._open = np.flatnonzero(self.columns["state"][: self.n] == State.OPEN)
+            self._open.flags.writeable = False
+        return self._open
+
+    def close(self, ids: np.ndarray, state: "State", day: int) -> None:
+        """Grievances close today, resolved or given up (the only way a row's state changes)."""
+        self.columns["state"][ids] = state
+        self.columns["day_closed"][ids] = day
+        self._open = None
 
     def add(self, **values: np.ndarray) -> np.ndarray:
         """Append rows (other columns take their fill); returns their row ids."""
         k = len(next(iter(values.values())))
         self._reserve(self.n + k)
+        self._open = None
         ids = np.arange(self.n, self.n + k)
         for name, v in values.items():
             self.columns[name][ids] = v
@@ -121,16 +135,17 @@ class Grievances:
         if self.n_closed <= max(1024, (self.n - self.n_closed) // 2):
             return
         self.n_closed = 0
-        gone = self.columns["state"][: self.n] != State.OPEN
-        keep = np.flatnonzero(~gone)
-        self.closed = {k: v[: self.n][gone] for k, v in self.columns.items()}
+        self._open = None
+        is_open = self.columns["state"][: self.n] == State.OPEN
+        n_gone = self.n - int(np.count_nonzero(is_open))
+        self.closed = {}
+        for name, (dtype, fill) in COLUMNS.items():  # each column in one pass (sim/kernels.py)
+            self.closed[name] = np.empty(n_gone, dtype)
+            kept = kernels.compact_column(self.columns[name], self.n, is_open,
+                                          self.closed[name], dtype(fill))
         if self.keep_closed:
             self.archive.append(self.closed)
-        for name, (_, fill) in COLUMNS.items():
-            col = self.columns[name]
-            col[: len(keep)] = col[keep]
-            col[len(keep): self.n] = fill
-        self.n = len(keep)
+        self.n = kept
 
     def row_of(self, gid: int) -> int:
         """The row of grievance `gid` while it is in the table (rows are in gid order), else -1."""

@@ -110,9 +110,14 @@ class Ladder:
 
     # ---- the day ------------------------------------------------------------------------------
     def route_and_handle(self) -> None:
-        self.escalate_overdue()
-        self.answer_hotline()
-        self.handle()
+        """The morning's waiting cases, found once: escalating keeps a case waiting, the hotline
+        closes some and sends the rest onto the ladder (still waiting), so what the handlers
+        take is the morning's cases still open at a level of the ladder."""
+        waiting = self.waiting()
+        self.escalate_overdue(waiting)
+        self.answer_hotline(waiting)
+        g = self.model.grievances
+        self.handle(waiting[(g.state[waiting] == State.OPEN) & (g.level[waiting] >= 0)])
 
     def waiting(self) -> np.ndarray:
         """Open cases at the hotline or on the ladder, except those waiting for a joint meeting."""
@@ -120,10 +125,9 @@ class Ladder:
         ids = g.open_ids
         return ids[(g.level[ids] >= AT_HOTLINE) & ~g.in_linkage[ids]]
 
-    def escalate_overdue(self) -> None:
-        """A case longer at its level than the level's deadline climbs."""
+    def escalate_overdue(self, ids: np.ndarray) -> None:
+        """A case (of the waiting `ids`) longer at its level than the level's deadline climbs."""
         g, day = self.model.grievances, self.model.day
-        ids = self.waiting()
         level = g.level[ids]
         ids, level = ids[level >= 0], level[level >= 0]
         self.escalate(ids[day - g.day_level[ids] >= self.deadline[level]])
@@ -146,11 +150,11 @@ class Ladder:
         g.day_responded[first] = self.model.day
         self.model.counts.add("new_responded_in_time", g.community[first[~g.response_missed[first]]])
 
-    def answer_hotline(self) -> None:
-        """12345 answers what it can today, settles some contacts itself, transfers the rest."""
+    def answer_hotline(self, waiting: np.ndarray) -> None:
+        """12345 answers what it can today of its queue (of the `waiting` cases), settles some
+        contacts itself, transfers the rest."""
         model, g = self.model, self.model.grievances
-        queued = self.waiting()
-        queued = queued[g.level[queued] == AT_HOTLINE]
+        queued = waiting[g.level[waiting] == AT_HOTLINE]
         pool = np.full(len(queued), self.offset["hotline"])
         taken, _ = self.allocate(queued, pool, self.pools["hotline"])
         ids = queued[taken]
@@ -165,12 +169,11 @@ class Ladder:
         g.day_level[moved] = model.day
         model.counts.add("new_hotline_transferred", g.community[moved])
 
-    def handle(self) -> None:
-        """Every level's handlers take today's cases up to capacity, pay and try to resolve them.
-        All levels act on the morning's queues, so a case that climbs today waits a day."""
+    def handle(self, waiting: np.ndarray) -> None:
+        """Every level's handlers take today's cases (`waiting`: open, at a level of the ladder)
+        up to capacity, pay and try to resolve them. All levels act on the morning's queues, so a
+        case that climbs today waits a day."""
         model, g = self.model, self.model.grievances
-        waiting = self.waiting()
-        waiting = waiting[g.level[waiting] >= 0]
         level = g.level[waiting]
         pool = self.pool_of(waiting, level)
         taken, purchased = self.allocate(waiting, pool, self.pools["ladder"])
@@ -257,7 +260,8 @@ class Ladder:
                 | g.day_reported[ids]) << bits) | noise
         order = np.argsort(key)
         ps = pool[order] - pools.start
-        rank = np.arange(len(ps)) - np.searchsorted(ps, ps, side="left")
+        queue = np.bincount(ps, minlength=pools.stop - pools.start)
+        rank = np.arange(len(ps)) - (np.cumsum(queue) - queue)[ps]  # place in its pool's queue
         taken, purchased = np.empty(len(ids), bool), np.empty(len(ids), bool)
         taken[order] = rank < cap_all[ps]
         purchased[order] = rank >= cap_base[ps]

@@ -9,7 +9,7 @@ import pandas as pd
 from mesa.discrete_space import Network
 from mesa.time import Schedule
 
-from sim import city, funding, outputs, phases
+from sim import city, funding, kernels, outputs, phases
 from sim.choices import Choices
 from sim.institutions import (
     CommunityCommittee, Department, FourPartyLinkage, Hotline, LiaisonUnit, OwnersCommittee,
@@ -70,6 +70,7 @@ class GovernanceModel(mesa.Model):
         self._stream_day = None
         self.build_city()
         self.build_institutions()
+        kernels.warm_up()  # numba's start-up, once a process: in the build, not the first day
         self.grievances = Grievances(capacity=max(1024, int(len(self.residents) * 0.02)),
                                      keep_closed=keep_grievances)
         self.ladder = Ladder(self)

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 import networkx as nx
 
-from sim import outputs
+from sim import kernels, outputs
 from sim.grievances import NEVER, UNREPORTED, AT_HOTLINE, Channel, State
 from sim.institutions.property_companies import effort_by_compound
 from sim.metrics import ESCALATED, IN_TIME, OLD, REPORTED, RESOLVED, SATISFIED, VISITED
@@ -181,9 +181,7 @@ def close_and_visit(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def close(model, ids: np.ndarray, state: State) -> None:
-    g = model.grievances
-    g.state[ids] = state
-    g.day_closed[ids] = model.day
+    model.grievances.close(ids, state, model.day)
 
 
 def count_cohort(model, ids: np.ndarray) -> None:
@@ -257,14 +255,11 @@ def influence(model) -> None:
     settle(model, "satisfaction", a, back, b["satisfaction_reference"])
     open_ = g.open_ids
     burden = np.float32(b["grievance_burden"])
-    who = np.concatenate([g.resident[open_], model.given_up.residents(model.day)])
-    np.subtract.at(r.satisfaction, who, burden)
-    r.satisfaction[who] = np.maximum(r.satisfaction[who], 0)
+    kernels.take_burden(r.satisfaction, g.resident[open_], model.given_up.residents(model.day),
+                        burden)
     g.loss[open_] = g.loss[open_] * np.float32(1 - a - back) + burden
-    target = r.satisfaction
-    if b["migrant_trust_gap"]:  # migrants trust less than their satisfaction would make them
-        target = r.satisfaction - np.float32(b["migrant_trust_gap"]) * r.migrant
-    settle(model, "trust", a, b["trust_learning"], target)
+    # Migrants trust less than their satisfaction would make them: their target is less the gap.
+    settle(model, "trust", a, b["trust_learning"], r.satisfaction, gap=b["migrant_trust_gap"])
 
 
 class GivenUp:
@@ -288,24 +283,26 @@ class GivenUp:
         return self.resident
 
 
-def settle(model, name: str, a: float, rate: float, target) -> None:
+def settle(model, name: str, a: float, rate: float, target, gap: float = 0.0) -> None:
     """A resident column moves: x <- (1 - a - rate) x + a · (mean of the neighbourhood) +
-    rate · target, in float32, with its building sums (before the move) kept for the outputs."""
-    col = model.residents.get(name)
-    occupied = model.building_residents > 0
+    rate · target, in float32, with its building sums (before the move) kept for the outputs.
+    `target`: a level, or a column less `gap` for migrants. Residents are sorted by building, so
+    a building's residents are one slice: the buildings' sums are one `reduceat` (in float32: six
+    times faster than float64, relative error ~1e-5 over a building), the neighbourhood means come
+    from them, and the move is one compiled pass (sim/kernels.py)."""
+    col, start, count = model.residents.get(name), model.building_start, model.building_residents
+    occupied = count > 0
     sums = np.zeros(len(model.buildings))
-    # Residents are sorted by building, so a building's residents are one slice.
-    # Summed in float32 (six times faster than float64; relative error ~1e-5 over a building).
-    sums[occupied] = np.add.reduceat(col, model.building_start[occupied])
+    sums[occupied] = np.add.reduceat(col, start[occupied])
     model.building_sums[name] = sums
-    local = (model.neighbourhood @ sums / model.neighbourhood_residents).astype(np.float32)
-    pull = np.repeat(local * np.float32(a), model.building_residents)
-    col *= np.float32(1 - a - rate)
-    col += pull
+    pull = (model.neighbourhood @ sums / model.neighbourhood_residents).astype(np.float32)
+    pull *= np.float32(a)
+    keep = np.float32(1 - a - rate)
     if np.isscalar(target):
-        col += np.float32(rate * target)
+        kernels.settle_toward_level(col, start, count, pull, keep, np.float32(rate * target))
     else:
-        col += np.float32(rate) * target
+        kernels.settle_toward(col, start, count, pull, keep, np.float32(rate), target,
+                              model.residents.migrant, np.float32(gap))
 
 
 def neighbourhood(model) -> tuple[sp.csr_array, np.ndarray]:
