@@ -62,7 +62,11 @@ def communities_of(text: str | None, base) -> list[int] | None:
     return chosen
 
 
-def run(args, read=None, say=print) -> int:
+def say_now(line: str) -> None:
+    print(line, flush=True)  # at once, also into a pipe (a teacher's terminal log, a test)
+
+
+def run(args, read=None, say=say_now) -> int:
     """Check everything, build the class, serve its pages, print its seats and addresses, run
     until the teacher ends it (`read`: the teacher's words at the console, default `input`)."""
     from sim.classroom.log import check_new

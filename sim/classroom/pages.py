@@ -231,7 +231,7 @@ def Student(cls):
     screen = solara.use_memo(solara.get_kernel_id, [])
     router = solara.use_router()
     message = solara.use_reactive("")
-    use_glance(cls, screen)
+    seen = use_glance(cls, screen)
 
     def rejoin():  # a reload: the address keeps the seat's code and token
         q = query(router)
@@ -264,7 +264,7 @@ def Student(cls):
         if seat is None:
             JoinForm(lang, join)
         else:
-            SeatView(session, seat, screen, lang, message)
+            SeatView(session, seat, screen, lang, message, seen)
             solara.Button(text("cls_leave", lang), on_click=leave, text=True,
                           classes=["cls-leave"])
         for said in (why, message.value):
@@ -288,7 +288,9 @@ def JoinForm(lang: str, join):
 
 
 @solara.component
-def SeatView(session, seat, screen: str, lang: str, message):
+def SeatView(session, seat, screen: str, lang: str, message, seen: tuple):
+    """The seat's community now (`seen`: the class as last glanced at, so that a change redraws
+    it) and the student's choice."""
     with session.lock:
         row = outputs.communities(session.model).set_index("community").loc[seat.community]
         current = session.model.choices.current.get(seat.community, Choice())
@@ -302,8 +304,9 @@ def SeatView(session, seat, screen: str, lang: str, message):
         line(text("cls_counts", lang), "cls-heading")
         solara.HTML(tag="div", unsafe_innerHTML=counts_html(row, lang))
         line(text("cls_now", lang, choice=choice_words(current, lang)), "cls-note", "cls-current")
-        ChoiceForm(session, screen, lang, draft_of(current, scenario), compounds, scenario,
-                   message)
+        if not session.ended:
+            ChoiceForm(session, screen, lang, draft_of(current, scenario), compounds, scenario,
+                       message)
     return box
 
 
@@ -380,7 +383,7 @@ def ChoiceInput(name: str, draft, compounds: list[int], lang: str):
         elif isinstance(p.default, bool):
             solara.Checkbox(label=label, value=bool(value), on_value=put)
         else:
-            line(f"{label}: {value:.0%}", "cls-field-label")
+            line(f"{label}{PUNCTUATION[lang]['is']}{value:.0%}", "cls-field-label")
             solara.SliderFloat("", value=float(value), min=p.lo, max=p.hi, step=0.05,
                                on_value=lambda v: put(round(float(v), 2)))
     return box

@@ -32,8 +32,8 @@ if importlib.util.find_spec("playwright") is None:
     pytest.skip("the Python playwright package is not installed (pip install -e '.[test]')",
                 allow_module_level=True)
 
-CLASS = {"scenario": "xining-classified", "scale": 0.003, "days": 40, "seed": 7,
-         "overrides": {"warmup_years": 0, "residents_per_building": 5}}
+CLASS = {"scenario": "xining-classified", "scale": 0.02, "days": 40, "seed": 7,  # a week: some
+         "overrides": {"warmup_years": 0, "residents_per_building": 10}}  # grievances each
 TABLES = {"daily": outputs.daily, "summary": lambda m: m.summary(),
           "communities": outputs.communities}
 
@@ -145,6 +145,11 @@ def test_a_teacher_and_three_students_in_one_class(served, tmp_path):
                 (s.number, s.community, c.to_json()) for s, c in zip(seats, chosen.values())}
             assert "Reserve held back for priority cases" in teacher.locator(
                 ".cls-seats").inner_text()
+            for page, words in zip(students, ("Hold the joint meetings: off",
+                                              "Spending rule: first come, first paid",
+                                              "share of the fund): 20%")):
+                wait_for(lambda page=page, words=words: words in page.locator(
+                    ".cls-current").inner_text(), what="the choice in force on its student's page")
 
             # a student's page closes: the others and the teacher go on
             students[2].close()
@@ -156,6 +161,12 @@ def test_a_teacher_and_three_students_in_one_class(served, tmp_path):
             for page in (teacher, *students[:2]):
                 wait_for(lambda page=page: day_shown(page) == 7, what="day 7 on the pages left")
             assert model.choices.current[seats[0].community] == Choice()
+            arisen = outputs.communities(model)["cum_arisen"]
+            for page, seat in zip(students[:2], seats):  # the community's own counts, as now
+                counts = page.locator(".cls-counts td").first
+                wait_for(lambda counts=counts, seat=seat: counts.inner_text() == f"{int(
+                    arisen[seat.community]):,}", what="the student's page to show day 7's counts")
+            assert sum(arisen[s.community] for s in seats[:2]) > 0  # not a page of zeros
             late = browser.new_page()
             join(late, served.url, seats[2].code, "Someone")
             late.locator(".cls-message").wait_for(timeout=30_000)
