@@ -19,6 +19,7 @@ the tab's address carries the seat's code and token, so a reload takes the seat 
 import html
 import json
 import math
+import secrets
 import time
 from urllib.parse import parse_qs, urlencode
 
@@ -401,7 +402,7 @@ def TeacherPage():
 def TeacherGate(cls):
     """The teacher's page for the address with the class's key; a message for any other."""
     router = solara.use_router()
-    if query(router).get("key") != cls.key:
+    if not secrets.compare_digest(query(router).get("key", ""), cls.key):
         return solara.Error(text("cls_key_needed", cls.lang), classes=["cls-message"])
     return Teacher(cls)
 
@@ -409,7 +410,7 @@ def TeacherGate(cls):
 @solara.component
 def Teacher(cls):
     lang = cls.lang
-    use_glance(cls)
+    seen = use_glance(cls)
     session, loop = cls.session, cls.loop
     period = text(f"cls_{session.period}", lang)
     with session.lock:
@@ -424,7 +425,7 @@ def Teacher(cls):
             solara.Text(text("cls_playing" if loop.playing else "cls_paused", lang),
                         classes=["cls-state"])
         if not session.ended:
-            TeacherControls(cls, period, lang)
+            TeacherControls(cls, period, lang, seen)
         line(text("cls_seats", lang), "cls-heading")
         solara.HTML(tag="div", unsafe_innerHTML=seats_html(session, table, lang))
         line(text("cls_league", lang), "cls-heading")
@@ -433,7 +434,9 @@ def Teacher(cls):
 
 
 @solara.component
-def TeacherControls(cls, period: str, lang: str):
+def TeacherControls(cls, period: str, lang: str, seen: tuple):
+    """Play, pause, step, to the period's end, end; the speed (`seen`: the class as last glanced
+    at, so that the buttons follow the loop)."""
     loop, session = cls.loop, cls.session
 
     def run_period():

@@ -4,7 +4,8 @@ browser is downloaded) as a teacher's page and three students' pages at once.
 
 Each student joins with their code (one after a stale code) and submits a choice with the page's
 widgets; the choices must reach the shared model (its pending, then its applied choices) and the
-log; the teacher steps the class from their page and every page shows the same day; a student's
+log; the teacher steps, plays (held at the week's end), sets the speed and pauses the class
+from their page, and every page shows the same day; a student's
 page closed mid-class leaves the others and the teacher going on, its seat kept for its student;
 a reload takes the seat back with the token; the teacher ends the class, and the log replays to
 the class's tables exactly."""
@@ -94,7 +95,7 @@ def more_reserve(page) -> None:
              what="the reserve to move to 20 %")
 
 
-@pytest.mark.slow  # about 45 s: four pages load, a lost screen is noticed
+@pytest.mark.slow  # about 55 s: four pages load, a lost screen is noticed, play and pause
 def test_a_teacher_and_three_students_in_one_class(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -178,9 +179,32 @@ def test_a_teacher_and_three_students_in_one_class(served, tmp_path):
             assert f"Seat {seats[1].number}" in students[1].locator(".cls-seat-label").inner_text()
             assert day_shown(students[1]) == 7
 
+            # play at the fastest speed: held at the week's end; play slowly, then pause
+            speed = teacher.locator(".cls-controls [role=slider]")
+            speed.focus()
+            speed.press("End")
+            wait_for(lambda: served.loop.speed == 40, what="the fastest speed")
+            teacher.get_by_role("button", name="Play").click()
+            for page in (teacher, *students[:2]):
+                wait_for(lambda page=page: day_shown(page) == 14, what="play to hold on day 14")
+            wait_for(lambda: "paused" in teacher.locator(".cls-state").inner_text(),
+                     what="the teacher's page to say the class holds")
+            speed.press("Home")
+            wait_for(lambda: served.loop.speed == 1, what="the slowest speed")
+            teacher.get_by_role("button", name="Play").click()
+            wait_for(lambda: day_shown(teacher) >= 15, what="play to go on from day 14")
+            teacher.get_by_role("button", name="Pause").click()
+            wait_for(lambda: not served.loop.playing, what="the pause")
+            time.sleep(1.5)  # a day under way finishes; then nothing moves
+            paused = session.day
+            time.sleep(2)
+            assert session.day == paused < 21
+            for page in (teacher, *students[:2]):
+                wait_for(lambda page=page: day_shown(page) == paused, what="the day paused on")
+
             teacher.get_by_role("button", name="End the class").click()
             for page in (teacher, students[0]):
-                wait_for(lambda page=page: "The class has ended (day 7)" in page.locator(
+                wait_for(lambda page=page: f"The class has ended (day {paused})" in page.locator(
                     ".cls-day").inner_text(), what="the end on every page")
         except Exception:
             teacher.screenshot(path=str(tmp_path / "teacher.png"), full_page=True)
