@@ -64,6 +64,8 @@ def uvicorn_server(host: str, port: int, announce):
     from solara.server import app as solara_app
     from solara.server import settings
 
+    import sim.classroom.pages  # noqa: F401 — now: it hears of every tab, the first one too
+
     if getattr(solara_app.apps.get("__default__"), "name", None) != APP:
         solara_app.apps["__default__"] = solara_app.AppScript(APP)
     settings.theme.show_banner = False
