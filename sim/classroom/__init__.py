@@ -6,6 +6,9 @@ shared city.
     loop     TeacherLoop: the one thread that steps the model (play, pause, step, speed, end)
     log      ClassLog, read: the JSON-lines log of (day, seat, choice)
     replay   replay(log): the class run again from its log, to identical tables
+    serve    ClassServer: the pages of one running class, under uvicorn in a thread
+    pages    the student's page (join, outcomes, choice) and the teacher's (loop, seats, league)
+    cli      `shequ classroom`
 
 The choices themselves, and the verbs they replace, are in sim/choices.py.
 """

@@ -1,18 +1,20 @@
-"""`shequ classroom`: a class's shared city, its seats' codes and the teacher's loop.
+"""`shequ classroom`: a class's shared city, its seats' codes, its pages and the teacher's loop.
 
-This landing runs the class from the teacher's console: it builds the one model (its warm-up
-run), prints each seat's community and code and the addresses students will use, then runs a week
-or a month at a time on the teacher's word, printing the league table, until the teacher ends the
-class or the reported period is over. The log it writes replays exactly (`shequ animate
---classroom LOG`). The students' and the teacher's browser pages are the next landing.
+It builds the one model (its warm-up run), serves the students' and the teacher's pages
+(sim/classroom/pages.py) on `--host/--port`, prints each seat's community and code, the address
+students open and the teacher's page's (with its key), and runs the class until the teacher ends
+it — from the teacher's page, or at the console (Enter: to the end of the week or month, `d`: a
+day, `q`: the end; the league table is printed after each). The log it writes replays exactly
+(`shequ animate --classroom LOG`).
 """
 
+import threading
 import time
 from pathlib import Path
 
 from sim.errors import InputError
 
-HELP = "run a class in one shared city: each student governs a community (in progress)"
+HELP = "run a class in one shared city: each student governs a community from a browser page"
 KEYS = "Enter: run to the period's end · d: one day · q: end the class"
 
 
@@ -41,7 +43,7 @@ def add_parser(subparsers):
                         "address printed)")
     parser.add_argument("--port", type=port, default=8765, help="port (default 8765; 0 = any "
                         "free)")
-    add_lang(parser, "the printed tables")
+    add_lang(parser, "the pages and the printed tables")
     return parser
 
 
@@ -60,10 +62,16 @@ def communities_of(text: str | None, base) -> list[int] | None:
     return chosen
 
 
-def run(args, read=None, say=print) -> int:
-    """Check everything, build the class, print its seats and addresses, run the teacher's loop
-    (`read`: the teacher's words, default the console's `input`)."""
+def say_now(line: str) -> None:
+    print(line, flush=True)  # at once, also into a pipe (a teacher's terminal log, a test)
+
+
+def run(args, read=None, say=say_now) -> int:
+    """Check everything, build the class, serve its pages, print its seats and addresses, run
+    until the teacher ends it (`read`: the teacher's words at the console, default `input`)."""
     from sim.classroom.log import check_new
+    from sim.classroom.loop import TeacherLoop
+    from sim.classroom.serve import ClassServer
     from sim.classroom.session import Session
     from sim.viz.app import APP_SCALE, residents_per_building
     from sim.viz.controls import base_scenario
@@ -82,40 +90,62 @@ def run(args, read=None, say=print) -> int:
     session = Session(scenario=args.scenario, scale=scale, days=args.days, seed=args.seed,
                       overrides=overrides, period=args.period, seats=args.seats,
                       communities=communities, log=log)
+    loop = TeacherLoop(session)
+    served = ClassServer(session, loop, lang=args.lang)
     try:
-        announce(session, addresses(args.host, port), network_warning(args.host), say)
-        teach(session, read or input, say)
+        served.start(args.host, port, announce=say)
+        urls = addresses(args.host, port)
+        announce(session, urls, urls[0] + served.teacher_path(), network_warning(args.host), say)
+        teach(session, loop, read or input, say)
+    except KeyboardInterrupt:
+        pass
     finally:
-        session.end()
+        loop.end()
+        served.stop()
     say(f"the class ended on day {session.day}; its log: {log} (replay: shequ animate "
         f"--classroom {log} --out class.gif)")
     return 0
 
 
-def announce(session, urls: list[str], warning: str | None, say) -> None:
+def announce(session, urls: list[str], teacher: str, warning: str | None, say) -> None:
     m = session.model
     say(f"{m.policy.name}: scale {m.scale:g}, seed {m.seed}, {m.days} days; a round of choices "
         f"every {session.period} ({session.period_days} days); log: {session.log.path}")
     say("seat  community      class  code")
     for s in session.seats:
         say(f"{s.number:>4}  {s.community_name:<13}  {m.classes[s.community]:>5}  {s.code}")
-    say("students will join at (the pages are in progress; this console runs the class now):")
+    say("students join at:")
     for url in urls:
         say(f"  {url}")
+    say(f"the teacher's page (keep its key to yourself): {teacher}")
+    say(f"at this console: {KEYS}")
     if warning:
         say(warning)
 
 
-def teach(session, read, say) -> None:
-    """The teacher's loop at the console: a period, a day, or the end, until the run is over."""
-    while session.running:
+def teach(session, loop, read, say) -> None:
+    """Until the class ends (the teacher's page or the console), the console's words run it too;
+    a console that closes (no input) leaves the class to the teacher's page."""
+    console = threading.Thread(target=at_console, args=(session, loop, read, say),
+                               name="classroom-console", daemon=True)
+    console.start()
+    while not session.ended:
+        time.sleep(0.2)
+
+
+def at_console(session, loop, read, say) -> None:
+    """The teacher's words at the console: a period, a day, or the end."""
+    while not session.ended:
         try:
             word = read(f"day {session.day} — {KEYS}: ").strip().lower()
-        except EOFError:
+        except (EOFError, OSError):
             return
         if word in ("q", "quit", "end"):
+            loop.end()
             return
-        session.step(1) if word == "d" else session.run_period()
+        if session.ended:
+            return
+        loop.step(1) if word == "d" else (loop.pause(), session.run_period())
         say(league_text(session))
 
 

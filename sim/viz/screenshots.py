@@ -7,12 +7,15 @@
   its title and caption);
 - docs/images/film-side-by-side.png: the last frame of `shequ animate xining-uniform --beside
   xining-classified` (before and after the reform, same city and seed);
+- docs/images/classroom-teacher.png, classroom-student.png (and -zh): `shequ classroom` with four
+  seats in headless Chromium at 1024 x 768, after four students joined and chose and the teacher
+  ran four weeks from their page;
 - docs/images/report-first-page.png, report-first-page-zh.png: the first page of the funding
   reform's report (`shequ report results/funding-reform --baseline xining-uniform`, English and
   `--lang zh`, made into a temporary folder from the result folder `shequ batch funding-reform`
   wrote) as Chromium prints it on screen.
 
-`--only app film report` makes some of them.
+`--only app film classroom report` makes some of them.
 
 Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM) and the Python `playwright` package;
 no browser is downloaded.
@@ -128,6 +131,114 @@ def app_picture(out: Path, lang: str = "en", moved_on: int = 120, days_played: i
     return out
 
 
+class ClassServer:
+    """`python -m sim classroom …` in a subprocess (its console closed: the teacher's page runs
+    it), until the block ends: `.teacher` (the teacher's page), `.student` (the students') and
+    `.codes` once it serves."""
+
+    SEAT = re.compile(r"^\s*\d+\s+\S+\s+[A-Z]\s+([2-9A-Z]{3}-[2-9A-Z]{4})\s*$", re.MULTILINE)
+    TEACHER = "the teacher's page (keep its key to yourself): "
+
+    def __init__(self, *args: str, timeout: float = 240):
+        self.args, self.timeout = args, timeout
+
+    def __enter__(self):
+        from sim.viz.server import free_port
+
+        self.folder = tempfile.TemporaryDirectory()
+        self.log = tempfile.TemporaryFile(mode="w+")
+        port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", "classroom", "--port", str(port), "--log",
+             str(Path(self.folder.name) / "class.jsonl"), *self.args], stdin=subprocess.DEVNULL,
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, text=True)
+        deadline = time.time() + self.timeout
+        while time.time() < deadline:
+            self.log.seek(0)
+            out = self.log.read()
+            if self.TEACHER in out:
+                self.teacher = out.split(self.TEACHER, 1)[1].split()[0]
+                self.student = self.teacher.split("teacher?", 1)[0]
+                self.codes = self.SEAT.findall(out)
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"the class did not start:\n{out}")
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+        self.folder.cleanup()
+
+
+def classroom_pictures(teacher_out: Path, student_out: Path, lang: str = "en",
+                       weeks: int = 4) -> list[Path]:
+    """The teacher's page and a student's after `weeks` weeks of a class of four, each student
+    having chosen (no meetings; first come, first paid; a larger reserve; disputes first)."""
+    from playwright.sync_api import sync_playwright
+
+    names = ("Ana", "Bo", "Chen", "Dana")
+    with ClassServer("--seats", "4", "--lang", lang) as served, sync_playwright() as p, \
+            tempfile.TemporaryDirectory() as profile:
+        browser = launch(p, profile, PROJECTOR)
+        teacher = browser.new_page()
+        teacher.goto(served.teacher)
+        teacher.locator(".cls-seats").wait_for(timeout=120_000)
+        students = [browser.new_page() for _ in served.codes]
+        for page, code, name, choose in zip(students, served.codes, names, CHOOSE):
+            page.goto(served.student)
+            page.locator(".cls-code input").fill(code, timeout=120_000)
+            page.locator(".cls-name input").fill(name)
+            page.locator(".cls-join-button").click()
+            page.locator(".cls-choice").wait_for(timeout=60_000)
+            choose(page)
+            page.locator(".cls-submit").click()
+            page.locator(".cls-submitted").wait_for(timeout=30_000)
+        period = teacher.locator(".cls-controls button").nth(3)  # to the week's end
+        for week in range(1, weeks + 1):
+            period.click()
+            teacher.wait_for_function(
+                f"() => document.querySelector('.cls-day').innerText.match(/\\b{7 * week}\\b/)",
+                timeout=120_000)
+        teacher.wait_for_timeout(2500)  # every page has redrawn
+        teacher.screenshot(path=str(teacher_out), full_page=True)
+        students[2].bring_to_front()
+        students[2].screenshot(path=str(student_out), full_page=True)
+        browser.close()
+    return [teacher_out, student_out]
+
+
+def no_meetings(page) -> None:
+    page.locator(".cls-field-joint_meeting input[type=checkbox]").click()
+
+
+def first_come(page) -> None:
+    page.locator(".cls-field-spending .v-field").click()
+    page.get_by_role("option").nth(1).click()  # first come, first paid
+
+
+def more_reserve(page) -> None:
+    thumb = page.locator(".cls-field-reserve_share [role=slider]")
+    thumb.focus()
+    for _ in range(4):
+        thumb.press("ArrowRight")  # 10 % -> 30 %
+
+
+def disputes_first(page) -> None:
+    page.locator(".cls-field-agenda .v-field").click()
+    page.get_by_role("option").nth(2).click()  # neighbour disputes
+
+
+CHOOSE = (no_meetings, first_come, more_reserve, disputes_first)
+
+
 def film_frame(out: Path, scenario: str = "xining-classified", *extra: str) -> Path:
     """Make a one-year film as `shequ animate` does, and keep its last frame."""
     from PIL import Image
@@ -163,8 +274,9 @@ def report_picture(out: Path, lang: str = "en", results: Path = ROOT / "results"
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.viz.screenshots", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=IMAGES, help="folder (default docs/images)")
-    parser.add_argument("--only", nargs="+", choices=("app", "film", "report"),
-                        default=["app", "film", "report"], help="which pictures (default: all)")
+    parser.add_argument("--only", nargs="+", choices=("app", "film", "classroom", "report"),
+                        default=["app", "film", "classroom", "report"],
+                        help="which pictures (default: all)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if not chromium():
@@ -177,11 +289,16 @@ def main(argv=None) -> int:
         "film": [lambda: film_frame(args.out / "film-frame.png"),
                  lambda: film_frame(args.out / "film-side-by-side.png", "xining-uniform",
                                     "--beside", "xining-classified")],
+        "classroom": [lambda: classroom_pictures(args.out / "classroom-teacher.png",
+                                                 args.out / "classroom-student.png"),
+                      lambda: classroom_pictures(args.out / "classroom-teacher-zh.png",
+                                                 args.out / "classroom-student-zh.png", "zh")],
         "report": [lambda: report_picture(args.out / "report-first-page.png"),
                    lambda: report_picture(args.out / "report-first-page-zh.png", "zh")]}
     for make in (m for kind in args.only for m in makers[kind]):
-        path = make()
-        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        made = make()
+        for path in made if isinstance(made, list) else [made]:
+            print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 
 
