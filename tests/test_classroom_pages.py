@@ -82,3 +82,28 @@ def test_the_classroom_command_serves_the_pages(tmp_path, monkeypatch, capsys):
     assert f"/teacher?key={seen['key']}" in out and "students join at:" in out
     assert "the class ended on day 0" in out and serve.CURRENT is None
     assert not any(t.name == "classroom-server" for t in threading.enumerate())
+
+
+def test_the_teachers_page_shows_the_citys_plots(tmp_path):
+    """The teacher's page draws the teaching app's plots of the class's one model, again when
+    the day changes."""
+    import ipywidgets
+    import solara
+
+    from sim.classroom import Session, TeacherLoop
+
+    session = Session(scenario="xining-classified", scale=0.003, days=20, seed=2, seats=2,
+                      log=tmp_path / "class.jsonl", code_seed=1,
+                      overrides={"warmup_years": 0})
+    try:
+        cls = serve.ClassServer(session, TeacherLoop(session), lang="zh")
+        box, rc = solara.render(pages.Teacher(cls), handle_error=False)
+        first = pages.city_plots(session, "zh")
+        assert first[:8] == b"\x89PNG\r\n\x1a\n"
+        images = [w for w in rc.find(ipywidgets.Image).widgets if "cls-plots" in w._dom_classes]
+        assert len(images) == 1 and images[0].value[:8] == first[:8]
+        session.step(3)
+        assert pages.city_plots(session, "zh") != first  # three more days drawn
+        rc.close()
+    finally:
+        session.end()

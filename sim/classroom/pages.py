@@ -416,6 +416,8 @@ def Teacher(cls):
     with session.lock:
         table = session.outcomes()
         league = session.league()
+    plots = solara.use_memo(lambda: city_plots(session, lang),
+                            dependencies=[session.model.steps, lang])
     with rv.Html(tag="div", class_="cls-page cls-teacher") as page:
         solara.Title(text("cls_teacher_title", lang))
         solara.Style(CSS)
@@ -430,7 +432,19 @@ def Teacher(cls):
         solara.HTML(tag="div", unsafe_innerHTML=seats_html(session, table, lang))
         line(text("cls_league", lang), "cls-heading")
         solara.HTML(tag="div", unsafe_innerHTML=league_html(session, league, lang))
+        line(text("cls_city", lang), "cls-heading")
+        solara.Image(plots, classes=["cls-plots"])
     return page
+
+
+def city_plots(session, lang: str) -> bytes:
+    """The city's plots of the teaching app (rates and funds left by class, day by day), drawn
+    from the class's one model (at most once a day: the page redraws when the day changes)."""
+    from sim.viz.figures import plots_figure, png
+
+    with session.lock:
+        fig = plots_figure(session.model, lang, size=(9.0, 5.4))
+        return png(fig, dpi=90)
 
 
 @solara.component

@@ -326,6 +326,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "cls_n_spent": ("yuan spent", "已支出（元）"),
     "cls_fund": ("yuan: the year's fund", "元：全年经费"),
     "cls_seats": ("The class's communities", "全班的社区"),
+    "cls_city": ("The city, by class", "全市（按类别）"),
     "cls_league": ("League table by class (best share of every grievance resolved first)",
                    "按类别排名（全部诉求解决比例高者在前）"),
     "cls_col_seat": ("seat", "座位"),
