@@ -291,7 +291,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "cls_leave": ("Leave the seat", "离开座位"),
     "cls_seat": ("Seat {seat}: {name}, class {cls}", "{seat} 号座位：{name}，{cls} 类社区"),
     "cls_outcomes": ("Your community so far", "你的社区至今"),
-    "cls_counts": ("Your community's grievances so far", "你的社区至今的诉求"),
+    "cls_counts": ("Your community's grievances since the class began (those resolved or "
+                   "settled include grievances that arose before it)",
+                   "你的社区自开课以来的诉求（已解决和联席会解决的，包括开课前产生的诉求）"),
     "cls_choice": ("Your choice: acts from the next day", "你的决定：从下一天起生效"),
     "cls_choice_hint": (("What you choose replaces your community's institutions' usual way, for "
                          "your community only, from the next day until you change it."),
