@@ -42,36 +42,35 @@ def chromium() -> str | None:
     return path if Path(path).is_file() else shutil.which("chromium")
 
 
-class AppServer:
-    """`python -m sim.viz viz …` in a subprocess, until the block ends; `.url` once it listens."""
+class Served:
+    """A Shequ command serving pages in a subprocess, until the block ends: started by
+    `__enter__`, ready once `ready(output)` (the command's output so far) says so."""
+
+    what = "the pages"
 
     def __init__(self, *args: str, timeout: float = 90):
-        self.args, self.timeout, self.url = args, timeout, None
+        self.args, self.timeout = args, timeout
 
-    def __enter__(self):
-        from sim.viz.server import free_port
-
-        port = free_port()
+    def start(self, command: list[str], **popen) -> str:
+        """Run `command` and wait until it serves; its output so far."""
         self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "sim.viz", "viz", "--port", str(port),
-                                      *self.args], stdout=self.log, stderr=subprocess.STDOUT,
-                                     cwd=ROOT, text=True)
+        self.proc = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                     text=True, **popen)
         deadline = time.time() + self.timeout
+        out = ""
         while time.time() < deadline:
             self.log.seek(0)
             out = self.log.read()
-            if "Shequ app at" in out:
-                self.url = out.split("Shequ app at", 1)[1].split()[0]
-                return self
+            if self.ready(out):
+                return out
             if self.proc.poll() is not None:
                 break
             time.sleep(0.2)
         self.__exit__(None, None, None)
-        raise RuntimeError(f"the app did not start:\n{out}")
+        raise RuntimeError(f"{self.what} did not start:\n{out}")
 
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
+    def ready(self, out: str) -> bool:
+        raise NotImplementedError
 
     def __exit__(self, *exc):
         if self.proc.poll() is None:
@@ -81,6 +80,27 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.log.close()
+
+
+class AppServer(Served):
+    """`python -m sim.viz viz …` in a subprocess, until the block ends; `.url` once it listens."""
+
+    what = "the app"
+
+    def __enter__(self):
+        from sim.viz.server import free_port
+
+        out = self.start([sys.executable, "-m", "sim.viz", "viz", "--port", str(free_port()),
+                          *self.args])
+        self.url = out.split("Shequ app at", 1)[1].split()[0]
+        return self
+
+    def ready(self, out: str) -> bool:
+        return "Shequ app at" in out
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
 
 
 PROJECTOR = {"width": 1024, "height": 768}  # a classroom projector
@@ -131,50 +151,35 @@ def app_picture(out: Path, lang: str = "en", moved_on: int = 120, days_played: i
     return out
 
 
-class ClassServer:
+class ClassServer(Served):
     """`python -m sim classroom …` in a subprocess (its console closed: the teacher's page runs
     it), until the block ends: `.teacher` (the teacher's page), `.student` (the students') and
     `.codes` once it serves."""
 
     SEAT = re.compile(r"^\s*\d+\s+\S+\s+[A-Z]\s+([2-9A-Z]{3}-[2-9A-Z]{4})\s*$", re.MULTILINE)
     TEACHER = "the teacher's page (keep its key to yourself): "
+    what = "the class"
 
     def __init__(self, *args: str, timeout: float = 240):
-        self.args, self.timeout = args, timeout
+        super().__init__(*args, timeout=timeout)
 
     def __enter__(self):
         from sim.viz.server import free_port
 
         self.folder = tempfile.TemporaryDirectory()
-        self.log = tempfile.TemporaryFile(mode="w+")
-        port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", "classroom", "--port", str(port), "--log",
-             str(Path(self.folder.name) / "class.jsonl"), *self.args], stdin=subprocess.DEVNULL,
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, text=True)
-        deadline = time.time() + self.timeout
-        while time.time() < deadline:
-            self.log.seek(0)
-            out = self.log.read()
-            if self.TEACHER in out:
-                self.teacher = out.split(self.TEACHER, 1)[1].split()[0]
-                self.student = self.teacher.split("teacher?", 1)[0]
-                self.codes = self.SEAT.findall(out)
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        self.__exit__(None, None, None)
-        raise RuntimeError(f"the class did not start:\n{out}")
+        out = self.start([sys.executable, "-m", "sim", "classroom", "--port", str(free_port()),
+                          "--log", str(Path(self.folder.name) / "class.jsonl"), *self.args],
+                         stdin=subprocess.DEVNULL)
+        self.teacher = out.split(self.TEACHER, 1)[1].split()[0]
+        self.student = self.teacher.split("teacher?", 1)[0]
+        self.codes = self.SEAT.findall(out)
+        return self
+
+    def ready(self, out: str) -> bool:
+        return self.TEACHER in out
 
     def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
+        super().__exit__(*exc)
         self.folder.cleanup()
 
 
