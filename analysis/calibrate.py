@@ -444,10 +444,6 @@ WORDS = {
               "只看种子的 95 % 区间（不计这些数字自身的不确定性）时在区间外的：{which}。"),
     "held failed": ("Held-out figures outside their predictive interval: {k} of {n}{which}.",
                     "留出数据中落在预测区间之外的：{n} 个中 {k} 个{which}。"),
-    "list": (" ({which})", "（{which}）"),
-    "sep": ("; ", "；"),
-    "comma": (", ", "、"),
-    "aside": (" ({text})", "（{text}）"),  # a parenthesis, full-width in Chinese
     "evaluation": ("  evaluation {n:3d}/{budget}: distance {distance:9.3f}, best {best:9.3f}  "
                    "({when})  {means}",
                    "  评估 {n:3d}/{budget}：距离 {distance:9.3f}，最优 {best:9.3f}  （{when}）  "
@@ -521,13 +517,13 @@ def report_text(args, over: dict, fit: Fit, spread: dict, check: dict, measured:
         "|---|---|---|---|---|---|---|"]
     for k, t in targets.items():
         c = check[k]
-        lines.append(f"| `{k}`{say('aside', lang, text=unit_in(t.unit, lang))} | "
+        lines.append(f"| `{k}`{labels.aside(unit_in(t.unit, lang), lang)} | "
                      f"{number(t.value, t.unit)} ± "
                      f"{number(t.uncertainty, t.unit)} | {t.said('source', lang)} | "
                      f"{number(best['means'][t.measure], t.unit)} | {number(c['mean'], t.unit)} | "
                      f"[{number(c['low'], t.unit)}, {number(c['high'], t.unit)}] | "
                      f"{say('yes' if c['agrees'] else 'no', lang)}"
-                     f"{say('aside', lang, text='± ' + number(c['allowed'], t.unit))} |")
+                     f"{labels.aside('± ' + number(c['allowed'], t.unit), lang)} |")
     lines += ["", say("fitted parameters", lang), "", say("parameters text", lang), "",
               say("parameters head", lang), "|---|---|---|---|---|---|---|"]
     for i, p in enumerate(PARAMETERS):
@@ -571,24 +567,24 @@ def report_text(args, over: dict, fit: Fit, spread: dict, check: dict, measured:
 def remains(check: dict, held: dict, targets: dict, best: dict, args) -> str:
     """The honest account of what the fit does not reach, from the numbers themselves."""
     lang = lang_of(args)
-    sep = say("sep", lang)
     misses = [k for k, c in check.items() if not c["agrees"]]
     out = []
     if misses:
-        gaps = sep.join(say("gap", lang, k=f"`{k}`",
-                            d=f"{check[k]['mean'] - targets[k].value:+.3g}",
-                            allowed=f"{check[k]['allowed']:.3g}") for k in misses)
-        moves = sep.join(f"`{k}` {check[k]['mean'] - best['means'][targets[k].measure]:+.3g}"
-                         for k in misses)
+        gaps = labels.listed((say("gap", lang, k=f"`{k}`",
+                                  d=f"{check[k]['mean'] - targets[k].value:+.3g}",
+                                  allowed=f"{check[k]['allowed']:.3g}") for k in misses),
+                             lang, by="then")
+        moves = labels.listed((f"`{k}` {check[k]['mean'] - best['means'][t.measure]:+.3g}"
+                               for k, t in targets.items() if k in misses), lang, by="then")
         out.append(say("misses", lang, scale=f"{args.verify_scale:g}", gaps=gaps,
                        fit_scale=f"{args.scale:g}", moves=moves))
     else:
         out.append(say("all agree", lang, scale=f"{args.verify_scale:g}"))
     seeds = [k for k, c in check.items() if not c["inside"]]
     if seeds:
-        out.append(say("seeds", lang, which=say("comma", lang).join(f"`{k}`" for k in seeds)))
+        out.append(say("seeds", lang, which=labels.listed((f"`{k}`" for k in seeds), lang)))
     failed = [k for k, h in held.items() if not h["inside"]]
-    which = (say("list", lang, which=say("comma", lang).join(f"`{k}`" for k in failed))
+    which = (labels.aside(labels.listed((f"`{k}`" for k in failed), lang), lang)
              if failed else "")
     out.append(say("held failed", lang, k=len(failed), n=len(held), which=which))
     return ("" if lang == "zh" else " ").join(out)

@@ -226,7 +226,6 @@ WORDS = {
     "title": ("# Validation", "# 模型验证"),
     "made": ("Made by `{command}` on {date} (Shequ {version}). It holds: {parts}.",
              "由 `{command}` 于 {date} 生成（Shequ {version}）。内容：{parts}。"),
-    "and": (", ", "、"),
     "part calibration": ("the calibration (targets, fit, parameters' uncertainty, held-out "
                          "figures)", "校准（目标、拟合、参数的不确定性、留出数据）"),
     "part facts": ("the stylised facts", "典型事实"),
@@ -266,7 +265,6 @@ WORDS = {
     "some fail": ("**{k} of {n} asserted properties fail:** {which}.",
                   "**{n} 项断言的性质中有 {k} 项不成立：**{which}。"),
     "on": ("{variant} on {outcome}", "{variant} 的 {outcome}"),
-    "semicolon": ("; ", "；"),
     "asserted": ("### Asserted properties", "### 断言的性质"),
     "reported": ("### Reported with their intervals, not asserted", "### 只报告区间、不作断言"),
     "not asserted": ("#### Outcomes not asserted for a relation, and why",
@@ -315,7 +313,6 @@ WORDS = {
     "facts head": ("| fact | class | measure | expected | difference | 95 % interval | n | holds |",
                    "| 事实 | 类别 | 度量 | 预期 | 差值 | 95 % 区间 | n | 成立 |"),
     "vs": ("{variant} vs {baseline}", "{variant} 对 {baseline}"),
-    "aside": (" ({text})", "（{text}）"),  # a parenthesis, full-width in Chinese
     "lower": ("lower", "更低"),
     "higher": ("higher", "更高"),
     "yes": ("yes", "是"),
@@ -400,7 +397,7 @@ def asserted_table(table: pd.DataFrame, lang: str = "en") -> list[str]:
         bound = "n/a" if math.isnan(r.harm_bound) else (
             f"{r.harm_bound * 100:+.3f}{pp}" if rate else show(r.outcome, r.harm_bound, True))
         m = f"{r.margin * 100:.3f}{pp}" if rate else show(r.outcome, r.margin)
-        harm = say("aside", lang, text=say(r.harm, lang))
+        harm = labels.aside(say(r.harm, lang), lang)
         lines.append(f"| {r.variant} | {named(r.outcome, lang)}{harm} | "
                      f"{show(r.outcome, r.baseline_mean)} | "
                      f"{show(r.outcome, r.difference, True, lang)} | {interval(r, lang)} | "
@@ -429,9 +426,9 @@ def markdown(table: pd.DataFrame, made: dict, lang: str = "en") -> str:
     failed = failures(table)
     n = int(table["asserted"].sum())
     verdict = (say("all hold", lang, n=n) if failed.empty else
-               say("some fail", lang, k=len(failed), n=n, which=say("semicolon", lang).join(
+               say("some fail", lang, k=len(failed), n=n, which=labels.listed((
                    say("on", lang, variant=r.variant, outcome=f"`{r.outcome}`")
-                   for r in failed.itertuples())))
+                   for r in failed.itertuples()), lang, by="then")))
     kpis = table[~table["asserted"] & table["variant"].isin([r.variant for r in RELATIONS])]
     effects = table[table["variant"].isin([r.variant for r in EFFECTS])]
     quick = ("" if made["replications"] >= ENOUGH_REPLICATIONS else
@@ -457,7 +454,7 @@ def markdown(table: pd.DataFrame, made: dict, lang: str = "en") -> str:
 
 def header(made: dict, parts: list[str], lang: str = "en") -> list[str]:
     """The report's title, how it was made and what it holds (`parts`: keys of WORDS)."""
-    shown = say("and", lang).join(say(p, lang) if p in WORDS else p for p in parts)
+    shown = labels.listed((say(p, lang) if p in WORDS else p for p in parts), lang)
     return [say("title", lang), "", say("made", lang, **made, parts=shown), ""]
 
 
@@ -501,7 +498,7 @@ def facts_section(table: pd.DataFrame, made: dict, lang: str = "en") -> list[str
         statement, measure = facts.words(r, lang)
         vs = say("vs", lang, variant=r["variant"], baseline=r["baseline"])
         cls = say("city", lang) if r["class"] == CLASS else r["class"]
-        lines.append(f"| {r['fact']}. {statement}{say('aside', lang, text=vs)} | {cls} | "
+        lines.append(f"| {r['fact']}. {statement}{labels.aside(vs, lang)} | {cls} | "
                      f"{measure} | "
                      f"{say(r['expected'], lang)} | {r['difference']:+.4g} | "
                      f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] | {r['n']} | "

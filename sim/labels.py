@@ -192,3 +192,17 @@ def phrase(table: dict, key: str, lang: str = "en", **values) -> str:
     command keeps its table and binds it: `say = functools.partial(labels.phrase, WORDS)`."""
     text = pick(table[key], lang)
     return text.format(**values) if values else text
+
+
+# Punctuation every command's words share: Chinese writes its own (full-width, 、 between items).
+PUNCTUATION = {"aside": (" ({text})", "（{text}）"), "and": (", ", "、"), "then": ("; ", "；")}
+
+
+def aside(text: str, lang: str = "en") -> str:
+    """A parenthesis after a word: ' (text)', or '（text）' in Chinese."""
+    return phrase(PUNCTUATION, "aside", lang, text=text)
+
+
+def listed(items, lang: str = "en", by: str = "and") -> str:
+    """Items joined by commas (by="and") or semicolons (by="then"), as the language writes them."""
+    return pick(PUNCTUATION[by], lang).join(items)
